@@ -1,0 +1,1 @@
+"""HTTP layer: Flask blueprints that parse requests, call the domain and serialize its answers."""

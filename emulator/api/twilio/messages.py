@@ -1,0 +1,76 @@
+"""/2010-04-01/Accounts/{AccountSid}/Messages: create, list, fetch, update, delete."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, request
+
+from ...domain.messages import CreateMessage, ListFilter
+from ...domain.paging import parse_paging
+from ..context import emulator
+from . import params, serializers
+
+FILTERS = ("To", "From", "DateSent", "DateSent<", "DateSent>")
+
+
+def _sid(raw: str) -> str:
+    return raw[:-5] if raw.endswith(".json") else raw
+
+
+def create(AccountSid: str):  # noqa: N803, ANN201 - Twilio's path parameter names
+    form = request.form
+    req = CreateMessage(
+        to=params.text(form, "To"),
+        from_=params.text(form, "From"),
+        messaging_service_sid=params.text(form, "MessagingServiceSid"),
+        body=params.text(form, "Body"),
+        media_urls=tuple(form.getlist("MediaUrl")),
+        content_sid=params.text(form, "ContentSid"),
+        status_callback=params.text(form, "StatusCallback"),
+    )
+    # Accepted for compatibility; their effects are outside what the emulator models.
+    params.integer(form, "ValidityPeriod", 1, 36000)
+    for flag in ("ProvideFeedback", "ForceDelivery", "SmartEncoded", "SendAsMms"):
+        params.boolean(form, flag)
+    message = emulator().messages.create(g.account, req)
+    return serializers.message(message), 201
+
+
+def list_(AccountSid: str):  # noqa: N803, ANN201
+    args = request.args
+    page_size, page = parse_paging(args.get("PageSize"), args.get("Page"))
+    filters = ListFilter(
+        to=args.get("To"),
+        from_=args.get("From"),
+        date_sent=params.day(args, "DateSent"),
+        date_sent_before=params.day(args, "DateSent<"),
+        date_sent_after=params.day(args, "DateSent>"),
+    )
+    result = emulator().messages.list(g.account, filters, page, page_size, args.get("PageToken"))
+    records = [serializers.message(m) for m in result.items]
+    return serializers.page_2010("messages", result, records, request.path, params.present(args, FILTERS))
+
+
+def fetch(AccountSid: str, sid: str):  # noqa: N803, ANN201
+    return serializers.message(emulator().messages.fetch(g.account, _sid(sid), request.path))
+
+
+def update(AccountSid: str, sid: str):  # noqa: N803, ANN201
+    form = request.form
+    message = emulator().messages.update(
+        g.account, _sid(sid), request.path, body=params.text(form, "Body"), status=params.text(form, "Status")
+    )
+    return serializers.message(message)
+
+
+def delete(AccountSid: str, sid: str):  # noqa: N803, ANN201
+    emulator().messages.delete(g.account, _sid(sid), request.path)
+    return "", 204
+
+
+def register(bp: Blueprint) -> None:
+    for suffix in (".json", ""):
+        bp.add_url_rule(f"/Accounts/<AccountSid>/Messages{suffix}", view_func=create, methods=["POST"])
+        bp.add_url_rule(f"/Accounts/<AccountSid>/Messages{suffix}", view_func=list_, methods=["GET"])
+    bp.add_url_rule("/Accounts/<AccountSid>/Messages/<sid>", view_func=fetch, methods=["GET"])
+    bp.add_url_rule("/Accounts/<AccountSid>/Messages/<sid>", view_func=update, methods=["POST"])
+    bp.add_url_rule("/Accounts/<AccountSid>/Messages/<sid>", view_func=delete, methods=["DELETE"])

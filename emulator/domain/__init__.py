@@ -1,0 +1,1 @@
+"""The emulator's domain: state, rules and verbs, with no Flask import."""

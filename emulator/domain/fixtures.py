@@ -1,0 +1,127 @@
+"""Seed data: accounts, numbers, short codes, Messaging Services and imported opt-out records.
+
+Loaded at start and at every reset through the same domain methods API calls use. A bad file is
+refused with its path, the position inside it (e.g. accounts[0].numbers[2]) and the reason.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import TwilioError
+from .phone import SenderType, sender_type
+
+if TYPE_CHECKING:
+    from .emulator import Emulator
+
+
+class FixtureError(ValueError):
+    pass
+
+
+def load_fixtures(emu: Emulator, path: str | Path) -> None:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise FixtureError(f"{path}: cannot read: {exc.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FixtureError(f"{path}: not valid JSON: {exc}") from None
+    _Loader(emu, str(path)).load(data)
+
+
+class _Loader:
+    def __init__(self, emu: Emulator, source: str) -> None:
+        self.emu = emu
+        self.source = source
+
+    def fail(self, where: str, reason: str) -> FixtureError:
+        return FixtureError(f"{self.source}: {where}: {reason}")
+
+    def items(self, obj: dict, key: str, where: str) -> list[tuple[str, Any]]:
+        value = obj.get(key, [])
+        if not isinstance(value, list):
+            raise self.fail(f"{where}.{key}", "must be a list")
+        return [(f"{where}.{key}[{i}]", item) for i, item in enumerate(value)]
+
+    def obj(self, value: Any, where: str, allowed: set[str]) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(where, "must be an object")
+        unknown = set(value) - allowed
+        if unknown:
+            raise self.fail(where, f"unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}")
+        return value
+
+    def load(self, data: Any) -> None:
+        root = self.obj(data, "(top level)", {"accounts"})
+        for where, raw in self.items(root, "accounts", "accounts"):
+            self.account(where, raw)
+
+    def account(self, where: str, raw: Any) -> None:
+        spec = self.obj(
+            raw, where, {"sid", "auth_token", "settings", "numbers", "short_codes", "messaging_services", "opt_outs"}
+        )
+        try:
+            account = self.emu.accounts.declare(spec.get("sid", ""), spec.get("auth_token"))
+            if "settings" in spec:
+                if not isinstance(spec["settings"], dict):
+                    raise ValueError("settings must be an object")
+                self.emu.accounts.update_settings(account.sid, spec["settings"])
+        except ValueError as exc:
+            raise self.fail(where, str(exc)) from None
+        number_fields = {"sid", "friendly_name", "sms_url", "sms_method", "status_callback"}
+        for key, address_key, kinds in (
+            ("numbers", "phone_number", (SenderType.LONG_CODE, SenderType.TOLL_FREE)),
+            ("short_codes", "short_code", (SenderType.SHORT_CODE,)),
+        ):
+            for item_where, item in self.items(spec, key, where):
+                item = self.obj(item, item_where, number_fields | {address_key})
+                address = str(item.get(address_key, ""))
+                if sender_type(address) not in kinds:
+                    raise self.fail(item_where, f"{address_key} {address!r} is not a valid {key[:-1].replace('_', ' ')}")
+                config = {k: v for k, v in item.items() if k != address_key}
+                self.guard(item_where, lambda: self.emu.numbers.provision(account, address, **config))
+        for item_where, item in self.items(spec, "messaging_services", where):
+            self.service(account, item_where, item)
+        for item_where, item in self.items(spec, "opt_outs", where):
+            item = self.obj(item, item_where, {"sender", "messaging_service_sid", "recipient"})
+            self.guard(
+                item_where,
+                lambda item=item: self.emu.optouts.import_record(
+                    account.sid, item.get("recipient", ""), item.get("sender"), item.get("messaging_service_sid"),
+                    self.emu.now(),
+                ),
+            )
+
+    def service(self, account: Any, where: str, raw: Any) -> None:
+        from .services import SERVICE_FIELDS
+
+        pools = {"phone_numbers", "short_codes", "alpha_senders"}
+        spec = self.obj(raw, where, set(SERVICE_FIELDS) | pools | {"sid", "advanced_opt_out"})
+        attrs = {k: v for k, v in spec.items() if k in SERVICE_FIELDS or k == "sid"}
+        service = self.guard(where, lambda: self.emu.services.create(account, **attrs))
+        path = f"{where} (service {service.sid})"
+        for pool in sorted(pools & set(spec)):
+            for item_where, address in self.items(spec, pool, where):
+                if pool == "alpha_senders":
+                    key = address
+                else:
+                    sender = self.emu.numbers.owner_of(str(address))
+                    if sender is None or sender.account_sid != account.sid:
+                        raise self.fail(item_where, f"{address!r} is not one of this account's {pool.replace('_', ' ')}")
+                    key = sender.sid
+                self.guard(item_where, lambda key=key, pool=pool: self.emu.services.add_sender(
+                    account, service.sid, pool, key, path))
+        if "advanced_opt_out" in spec:
+            self.guard(f"{where}.advanced_opt_out",
+                       lambda: self.emu.services.set_advanced_opt_out(service.sid, spec["advanced_opt_out"]))
+
+    def guard(self, where: str, action: Any) -> Any:
+        try:
+            return action()
+        except (ValueError, LookupError, TypeError) as exc:
+            raise self.fail(where, str(exc)) from None
+        except TwilioError as exc:
+            raise self.fail(where, exc.text) from None

@@ -1,0 +1,319 @@
+"""Messages: create (with Twilio's order of checks and opt-out rules), list, fetch, update, delete."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from .. import errors
+from .models import FINAL_STATUSES, Account, Direction, Message, MessagingService, Sender, Status
+from .paging import Page, paginate
+from .phone import SenderType, is_e164, is_nanp, sender_type
+from .segments import count_segments
+from .services import SERVICE_SID
+
+if TYPE_CHECKING:
+    from .emulator import Emulator
+
+MAX_BODY = 1600
+MAX_MEDIA = 10
+# Twilio's test-credential magic numbers (reference section 5), honoured in every account.
+MAGIC_FROM_OK = "+15005550006"
+MAGIC_FROM = {
+    "+15005550001": errors.InvalidFrom,
+    "+15005550007": errors.FromNotOwned,
+}
+MAGIC_FROM_QUEUE_FULL = "+15005550008"
+MAGIC_TO_INVALID = "+15005550001"
+MAGIC_TO = {
+    "+15005550002": errors.NotReachable,
+    "+15005550003": errors.RegionNotEnabled,
+    "+15005550009": errors.NotMobile,
+}
+MAGIC_TO_OPTED_OUT = "+15005550004"
+# Channel prefixes Twilio accepts in To/From (whatsapp:+1…, rcs:…); the address after it is checked.
+CHANNEL = re.compile(r"^(whatsapp|rcs|messenger):(.+)$")
+# The statuses an outbound message passes through once a sender is assigned.
+DELIVERY_PATH = (Status.QUEUED, Status.SENDING, Status.SENT, Status.DELIVERED)
+
+
+@dataclass(frozen=True)
+class CreateMessage:
+    to: str | None
+    from_: str | None = None
+    messaging_service_sid: str | None = None
+    body: str | None = None
+    media_urls: tuple[str, ...] = ()
+    content_sid: str | None = None
+    status_callback: str | None = None
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    to: str | None = None
+    from_: str | None = None
+    date_sent: date | None = None
+    date_sent_before: date | None = None  # DateSent< : on or before
+    date_sent_after: date | None = None  # DateSent> : on or after
+
+    def matches(self, m: Message) -> bool:
+        if self.to is not None and m.to != self.to:
+            return False
+        if self.from_ is not None and m.from_ != self.from_:
+            return False
+        if self.date_sent or self.date_sent_before or self.date_sent_after:
+            if m.date_sent is None:
+                return False
+            day = m.date_sent.date()
+            if self.date_sent is not None and day != self.date_sent:
+                return False
+            if self.date_sent_before is not None and day > self.date_sent_before:
+                return False
+            if self.date_sent_after is not None and day < self.date_sent_after:
+                return False
+        return True
+
+
+def _address(value: str) -> str:
+    match = CHANNEL.match(value)
+    return match.group(2) if match else value
+
+
+class Messages:
+    def __init__(self, emulator: Emulator) -> None:
+        self.emu = emulator
+
+    # -- create ---------------------------------------------------------------------------------
+    def create(self, account: Account, req: CreateMessage) -> Message:
+        """Validate in Twilio's order of checks, apply opt-out rules, store, and progress the message.
+
+        Returns the message as it was at creation (what Twilio's 201 shows); the stored one moves on.
+        """
+        with self.emu.lock:
+            to = self._check_to(req.to)
+            service = self._check_service(account, req.messaging_service_sid)
+            sender = self._check_from(account, req.from_, service)
+            body = req.body or ""
+            if not body and not req.media_urls and not req.content_sid:
+                raise errors.BodyRequired()
+            if len(body) > MAX_BODY:
+                raise errors.BodyTooLong()
+            if len(req.media_urls) > MAX_MEDIA:
+                raise errors.TooManyMedia()
+            if to in MAGIC_TO:
+                raise MAGIC_TO[to](to=to, from_=req.from_)
+            if sender is not None and sender.type is SenderType.ALPHANUMERIC and is_nanp(to):
+                # US and Canada carriers accept no alphanumeric sender IDs.
+                raise errors.NotReachable(to=to, from_=sender.address)
+            pool_sender = None
+            if sender is None and service is not None:
+                pool_sender = self.emu.services.pick_sender(account, service, to)
+            blocked = self._opt_out_check(account, to, sender, service, pool_sender)
+            if req.from_ == MAGIC_FROM_QUEUE_FULL:
+                raise errors.QueueFull()
+            message = self._new(account, req, to, body, sender, service)
+            created = replace(message)
+            self._progress(account, message, pool_sender, blocked)
+            return created
+
+    def _check_to(self, to: str | None) -> str:
+        if not to:
+            raise errors.ToRequired()
+        if to == MAGIC_TO_INVALID or not is_e164(_address(to)):
+            raise errors.InvalidTo(to=to)
+        return to
+
+    def _check_service(self, account: Account, sid: str | None) -> MessagingService | None:
+        if not sid:
+            return None
+        if not SERVICE_SID.match(sid):
+            raise errors.ServiceInvalid()
+        service = account.services.get(sid)
+        if service is None:
+            raise errors.ServiceNotFound()
+        return service
+
+    def _check_from(self, account: Account, from_: str | None, service: MessagingService | None) -> Sender | None:
+        if not from_:
+            if service is None:
+                raise errors.FromRequired()
+            return None
+        if from_ in MAGIC_FROM:
+            raise MAGIC_FROM[from_](from_=from_)
+        if sender_type(_address(from_)) is None:
+            raise errors.InvalidFrom(from_=from_)
+        if from_ in (MAGIC_FROM_OK, MAGIC_FROM_QUEUE_FULL):
+            return None  # test credentials' number: valid in every account, owned by none
+        return self.emu.numbers.resolve_from(account, _address(from_))
+
+    def _opt_out_check(
+        self,
+        account: Account,
+        to: str,
+        sender: Sender | None,
+        service: MessagingService | None,
+        pool_sender: Sender | None,
+    ) -> bool:
+        """Raise 21610 for a blocked synchronous send; return True for a blocked async service send."""
+        settings = account.settings
+        unsubscribed = _unsubscribed(account)
+        if to == MAGIC_TO_OPTED_OUT:
+            raise unsubscribed
+        if not settings.stop_filtering:
+            return False
+        recipient = _address(to)
+        service_sid = service.sid if service is not None else None
+        address = (sender or pool_sender).address if (sender or pool_sender) else None
+        if self.emu.optouts.blocking_record(account.sid, recipient, address, service_sid) is None:
+            return False
+        if sender is not None or settings.messaging_service_opt_out == "sync":
+            raise unsubscribed
+        return True
+
+    def _new(
+        self,
+        account: Account,
+        req: CreateMessage,
+        to: str,
+        body: str,
+        sender: Sender | None,
+        service: MessagingService | None,
+    ) -> Message:
+        now = self.emu.now()
+        by_service = sender is None and service is not None
+        message = Message(
+            sid=self.emu.sids.new("MM" if req.media_urls else "SM"),
+            account_sid=account.sid,
+            to=to,
+            from_=None if by_service else req.from_,
+            body=body,
+            status=Status.ACCEPTED if by_service else Status.QUEUED,
+            direction=Direction.OUTBOUND_API,
+            date_created=now,
+            date_updated=now,
+            messaging_service_sid=service.sid if service is not None else None,
+            # Through a service no sender is assigned yet, so Twilio reports "0" segments.
+            num_segments=0 if by_service else _segments(body, req.media_urls),
+            media_urls=req.media_urls,
+            status_callback=req.status_callback,
+            seq=self.emu.state.next_seq(),
+        )
+        account.messages[message.sid] = message
+        return message
+
+    def _progress(self, account: Account, message: Message, pool_sender: Sender | None, blocked: bool) -> None:
+        """Move an outbound message along its lifecycle (immediate progression)."""
+        if message.status is Status.ACCEPTED:
+            if pool_sender is not None:
+                message.from_ = pool_sender.address
+            message.num_segments = _segments(message.body, message.media_urls)
+            if blocked:
+                self._set_status(message, Status.FAILED, error=_unsubscribed(account))
+                return
+        for status in DELIVERY_PATH:
+            if status is not message.status:
+                self._set_status(message, status)
+
+    def _set_status(self, message: Message, status: Status, error: errors.TwilioError | None = None) -> None:
+        now = self.emu.now()
+        message.status = status
+        message.date_updated = now
+        if status is Status.SENT:
+            message.date_sent = now
+        if error is not None:
+            message.error_code = error.code
+            message.error_message = error.text
+        self.emu.emit("status_changed", message=message)
+
+    # -- inbound and replies (used by domain.inbound) ---------------------------------------------
+    def record(
+        self,
+        account: Account,
+        *,
+        to: str,
+        from_: str,
+        body: str,
+        direction: Direction,
+        status: Status,
+        service_sid: str | None = None,
+        media_urls: tuple[str, ...] = (),
+        channel: str = "sms",
+    ) -> Message:
+        """Store a message that is already where it ends (an inbound one, or an auto-reply)."""
+        with self.emu.lock:
+            now = self.emu.now()
+            message = Message(
+                sid=self.emu.sids.new("MM" if media_urls else "SM"),
+                account_sid=account.sid,
+                to=to,
+                from_=from_,
+                body=body,
+                status=status,
+                direction=direction,
+                date_created=now,
+                date_updated=now,
+                date_sent=now,
+                messaging_service_sid=service_sid,
+                num_segments=_segments(body, media_urls),
+                media_urls=media_urls,
+                channel=channel,
+                seq=self.emu.state.next_seq(),
+            )
+            account.messages[message.sid] = message
+            return message
+
+    # -- list, fetch, update, delete ------------------------------------------------------------
+    def list(
+        self, account: Account, filters: ListFilter, page: int, page_size: int, page_token: str | None
+    ) -> Page[Message]:
+        with self.emu.lock:
+            # Insertion order is creation order, so newest first is the reversed dict.
+            matching = [m for m in reversed(account.messages.values()) if filters.matches(m)]
+            return paginate(matching, page, page_size, page_token, key=lambda m: m.sid)
+
+    def fetch(self, account: Account, sid: str, path: str) -> Message:
+        message = account.messages.get(sid)
+        if message is None:
+            raise errors.NotFound(path=path)
+        return message
+
+    def update(self, account: Account, sid: str, path: str, body: str | None, status: str | None) -> Message:
+        with self.emu.lock:
+            message = self.fetch(account, sid, path)
+            if body is not None and status is not None:
+                raise errors.InvalidUpdate(
+                    reason="Attempted to cancel the message and redact the message body at the same time"
+                )
+            if body is not None:
+                if body != "":
+                    raise errors.InvalidUpdate(reason="The message body can only be redacted (set to an empty string)")
+                message.body = ""
+            elif status is not None:
+                if status != Status.CANCELED.value:
+                    raise errors.InvalidUpdate(reason=f"Invalid Status '{status}': only 'canceled' is allowed")
+                if message.status is not Status.SCHEDULED:
+                    raise errors.InvalidUpdate(reason="Only a message with status 'scheduled' can be canceled")
+                self._set_status(message, Status.CANCELED)
+            else:
+                raise errors.InvalidUpdate(reason="Body or Status is required")
+            message.date_updated = self.emu.now()
+            return message
+
+    def delete(self, account: Account, sid: str, path: str) -> None:
+        with self.emu.lock:
+            message = self.fetch(account, sid, path)
+            if message.status not in FINAL_STATUSES and message.status is not Status.SCHEDULED:
+                raise errors.MessageInFlight()
+            del account.messages[sid]
+
+
+def _segments(body: str, media_urls: tuple[str, ...]) -> int:
+    # An MMS is billed as one message whatever its text.
+    return 1 if media_urls else max(count_segments(body), 1)
+
+
+def _unsubscribed(account: Account) -> errors.UnsubscribedRecipient:
+    legacy = account.settings.legacy_error_text
+    return errors.UnsubscribedRecipient(errors.UnsubscribedRecipient.legacy_message if legacy else None)

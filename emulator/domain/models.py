@@ -1,0 +1,157 @@
+"""Domain records. Plain dataclasses; the API's serializers shape them into Twilio's JSON."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .phone import SenderType
+
+
+class Status(str, enum.Enum):
+    ACCEPTED = "accepted"
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    RECEIVING = "receiving"
+    RECEIVED = "received"
+    CANCELED = "canceled"
+    READ = "read"
+
+
+FINAL_STATUSES = frozenset(
+    {Status.DELIVERED, Status.UNDELIVERED, Status.FAILED, Status.RECEIVED, Status.CANCELED, Status.READ}
+)
+
+
+class Direction(str, enum.Enum):
+    INBOUND = "inbound"
+    OUTBOUND_API = "outbound-api"
+    OUTBOUND_REPLY = "outbound-reply"
+
+
+@dataclass
+class AccountSettings:
+    """Per-account switches (see the README's control API). Defaults are Twilio's documented behaviour."""
+
+    auth_token: str | None = None
+    stop_filtering: bool = True
+    messaging_service_opt_out: str = "async"  # async | sync
+    legacy_error_text: bool = False
+    lenient_punctuation: bool = False
+    auto_replies_in_message_log: bool = False
+    strict_senders: bool = False
+
+    CHOICES = {"messaging_service_opt_out": ("async", "sync")}
+
+
+@dataclass
+class Message:
+    sid: str
+    account_sid: str
+    to: str
+    from_: str | None
+    body: str
+    status: Status
+    direction: Direction
+    date_created: datetime
+    date_updated: datetime
+    date_sent: datetime | None = None
+    messaging_service_sid: str | None = None
+    num_segments: int = 1
+    media_urls: tuple[str, ...] = ()
+    error_code: int | None = None
+    error_message: str | None = None
+    price: str | None = None
+    price_unit: str = "USD"
+    status_callback: str | None = None
+    channel: str = "sms"
+    seq: int = 0  # insertion order: the tie-breaker of "newest first"
+
+
+@dataclass
+class Sender:
+    """A sender an account owns: phone number (PN…), short code (SC…) or alphanumeric ID (AI…)."""
+
+    sid: str
+    account_sid: str
+    address: str
+    type: SenderType
+    date_created: datetime
+    date_updated: datetime
+    friendly_name: str = ""
+    sms_url: str = ""
+    sms_method: str = "POST"
+    sms_fallback_url: str = ""
+    sms_fallback_method: str = "POST"
+    status_callback: str = ""
+    service_sid: str | None = None  # the Messaging Service whose pool holds it
+
+
+@dataclass
+class AdvancedOptOut:
+    """Advanced Opt-Out of one Messaging Service: extra keywords and custom reply texts."""
+
+    enabled: bool = False
+    opt_out_keywords: tuple[str, ...] = ()
+    opt_in_keywords: tuple[str, ...] = ()
+    help_keywords: tuple[str, ...] = ()
+    opt_out_reply: str | None = None
+    opt_in_reply: str | None = None
+    help_reply: str | None = None
+
+
+@dataclass
+class MessagingService:
+    sid: str
+    account_sid: str
+    friendly_name: str
+    date_created: datetime
+    date_updated: datetime
+    inbound_request_url: str | None = None
+    inbound_method: str = "POST"
+    fallback_url: str | None = None
+    fallback_method: str = "POST"
+    status_callback: str | None = None
+    sticky_sender: bool = True
+    mms_converter: bool = True
+    smart_encoding: bool = True
+    scan_message_content: str = "inherit"
+    fallback_to_long_code: bool = True
+    area_code_geomatch: bool = True
+    validity_period: int = 14400
+    synchronous_validation: bool = True
+    usecase: str = "undeclared"
+    use_inbound_webhook_on_number: bool = False
+    sender_sids: list[str] = field(default_factory=list)  # pool order
+    sticky: dict[str, str] = field(default_factory=dict)  # recipient -> sender sid
+    advanced_opt_out: AdvancedOptOut = field(default_factory=AdvancedOptOut)
+
+
+@dataclass
+class AutoReply:
+    account_sid: str
+    from_: str
+    to: str
+    body: str
+    opt_out_type: str
+    date_created: datetime
+    message_sid: str | None = None
+
+
+@dataclass
+class Account:
+    sid: str
+    settings: AccountSettings
+    date_created: datetime
+    api_keys: dict[str, str] = field(default_factory=dict)  # SK… -> secret
+    messages: dict[str, Message] = field(default_factory=dict)  # insertion-ordered
+    senders: dict[str, Sender] = field(default_factory=dict)  # sid -> sender
+    alpha_senders: dict[str, Sender] = field(default_factory=dict)  # alphanumeric ID -> sender
+    services: dict[str, MessagingService] = field(default_factory=dict)
+    auto_replies: list[AutoReply] = field(default_factory=list)

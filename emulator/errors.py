@@ -1,0 +1,174 @@
+"""Twilio's errors as classes: each carries Twilio's code, HTTP status and message template.
+
+The domain raises them; one Flask handler (emulator.api.errors) renders them all as Twilio's
+envelope {"code", "message", "more_info", "status"}. No Flask import here.
+"""
+
+from __future__ import annotations
+
+
+class TwilioError(Exception):
+    code: int = 20001
+    status: int = 400
+    message: str = "Invalid request"
+
+    def __init__(self, message: str | None = None, **values: object) -> None:
+        self.text = message if message is not None else self.message.format(**values)
+        super().__init__(self.text)
+
+    @property
+    def more_info(self) -> str:
+        return f"https://www.twilio.com/docs/errors/{self.code}"
+
+    def to_dict(self) -> dict:
+        body = {"code": self.code, "message": self.text, "more_info": self.more_info, "status": self.status}
+        detail = getattr(self, "detail", None)
+        if detail:
+            body["detail"] = detail
+        return body
+
+
+class InvalidParameter(TwilioError):
+    """A parameter the emulator cannot interpret (format, range). Twilio's generic 400."""
+
+    code = 20001
+    message = "Invalid parameter {name}: {value}"
+
+
+class AuthenticationFailed(TwilioError):
+    code = 20003
+    status = 401
+    message = "Authenticate"
+    detail = "Your AccountSid or AuthToken was incorrect."
+
+
+class MethodNotAllowed(TwilioError):
+    code = 20004
+    status = 405
+    message = "Method not allowed"
+
+
+class NotFound(TwilioError):
+    code = 20404
+    status = 404
+    message = "The requested resource {path} was not found"
+
+
+class Forbidden(TwilioError):
+    code = 20403
+    status = 403
+    message = "Forbidden"
+
+
+class InvalidTo(TwilioError):
+    code = 21211
+    message = "The 'To' number {to} is not a valid phone number."
+
+
+class InvalidFrom(TwilioError):
+    code = 21212
+    message = "The 'From' number {from_} is not a valid phone number, shortcode, or alphanumeric sender ID."
+
+
+class RegionNotEnabled(TwilioError):
+    code = 21408
+    message = "Permission to send an SMS has not been enabled for the region indicated by the 'To' number: {to}."
+
+
+class PhoneNumberInvalid(TwilioError):
+    code = 21421
+    message = "PhoneNumber is invalid"
+
+
+class PhoneNumberNotAvailable(TwilioError):
+    code = 21422
+    message = "PhoneNumber {number} is not available"
+
+
+class BodyRequired(TwilioError):
+    code = 21602
+    message = "Message body is required."
+
+
+class FromRequired(TwilioError):
+    code = 21603
+    message = "A 'From' phone number is required."
+
+
+class ToRequired(TwilioError):
+    code = 21604
+    message = "A 'To' phone number is required."
+
+
+class FromNotOwned(TwilioError):
+    code = 21606
+    message = (
+        "The From phone number {from_} is not a valid, SMS-capable inbound phone number or short code for your account."
+    )
+
+
+class UnsubscribedRecipient(TwilioError):
+    code = 21610
+    message = "Attempt to send to unsubscribed recipient"
+    legacy_message = "The message From/To pair violates a blacklist rule."
+
+
+class QueueFull(TwilioError):
+    code = 21611
+    status = 429
+    message = "SMS queue is full."
+
+
+class NotReachable(TwilioError):
+    code = 21612
+    message = "The 'To' phone number: {to}, is not currently reachable using the 'From' phone number: {from_} via SMS."
+
+
+class NotMobile(TwilioError):
+    code = 21614
+    message = "To number: {to}, is not a mobile number"
+
+
+class BodyTooLong(TwilioError):
+    code = 21617
+    message = "The concatenated message body exceeds the 1600 character limit."
+
+
+class TooManyMedia(TwilioError):
+    code = 21623
+    message = "Number of media files exceeds allowed limit (10)."
+
+
+class ServiceNotFound(TwilioError):
+    code = 21701
+    message = "The Messaging Service does not exist"
+
+
+class ServiceInvalid(TwilioError):
+    code = 21705
+    message = "The Messaging Service is invalid"
+
+
+class ServiceHasNoSenders(TwilioError):
+    code = 21703
+    message = "The Messaging Service does not have a phone number available to send a message"
+
+
+class SenderInAnotherService(TwilioError):
+    code = 21712
+    message = "Phone Number or Short Code is associated with another Messaging Service."
+
+
+class SenderAlreadyInService(TwilioError):
+    code = 21710
+    message = "Phone Number or Short Code is already in the Messaging Service."
+
+
+class InvalidUpdate(TwilioError):
+    code = 30400
+    message = "{reason}"
+
+
+class MessageInFlight(TwilioError):
+    code = 20009
+    message = "Cannot delete message because it is still being processed"

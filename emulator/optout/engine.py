@@ -1,0 +1,190 @@
+"""The opt-out engine: the only code that writes opt-out records.
+
+Records are keyed by (account, sender, recipient) and, for a number in a Messaging Service, also by
+(account, service, recipient): two records per STOP (reference section 3.1). Lookups are dict hits.
+Callers serialise access (the Emulator's lock); the engine itself keeps no lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..domain.phone import SenderType
+from .keywords import DEFAULT_TABLE, KeywordTable, OptOutType, normalise
+from .replies import DEFAULT_REPLIES, TOLL_FREE_OPT_IN_WORDS, TOLL_FREE_STOP, toll_free_opt_in
+from .rules import SENDER_RULES, Handling, Replies
+
+
+@dataclass(frozen=True)
+class OptOutRecord:
+    account_sid: str
+    sender: str | None  # None on a service record
+    messaging_service_sid: str | None  # None on a sender record
+    recipient: str
+    created_at: datetime
+    origin_sender: str | None = None  # on a service record: the pool sender the STOP went to
+
+
+@dataclass(frozen=True)
+class CustomKeywords:
+    """A Messaging Service's Advanced Opt-Out: extra keywords (None keeps Twilio's list) and texts."""
+
+    opt_out: tuple[str, ...] | None = None
+    opt_in: tuple[str, ...] | None = None
+    help: tuple[str, ...] | None = None
+    replies: dict[OptOutType, str | None] | None = None
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """What the engine needs to know about one inbound message."""
+
+    account_sid: str
+    sender: str  # the account's number or short code that received it
+    sender_type: SenderType
+    recipient: str  # the handset that sent it
+    body: str
+    service_sid: str | None = None
+    advanced_opt_out: CustomKeywords | None = None  # set when the service has Advanced Opt-Out on
+    lenient_punctuation: bool = False
+
+
+@dataclass(frozen=True)
+class InboundOutcome:
+    opt_out_type: OptOutType | None  # the keyword class Twilio acted on
+    reply: str | None  # the auto-reply text, if one is sent
+    changed: bool = False  # whether the block list changed
+
+
+NOTHING = InboundOutcome(None, None)
+
+
+def _sender_key(account_sid: str, sender: str, recipient: str) -> tuple:
+    return ("sender", account_sid, sender, recipient)
+
+
+def _service_key(account_sid: str, service_sid: str, recipient: str) -> tuple:
+    return ("service", account_sid, service_sid, recipient)
+
+
+class OptOutEngine:
+    def __init__(self) -> None:
+        self._records: dict[tuple, OptOutRecord] = {}
+
+    def reset(self) -> None:
+        self._records.clear()
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    # -- outbound -------------------------------------------------------------------------------
+    def blocking_record(
+        self, account_sid: str, recipient: str, sender: str | None = None, service_sid: str | None = None
+    ) -> OptOutRecord | None:
+        """The record that forbids this send, if any: the sender's own record, or (for a send by
+        MessagingServiceSid) the service's record."""
+        if sender is not None:
+            record = self._records.get(_sender_key(account_sid, sender, recipient))
+            if record is not None:
+                return record
+        if service_sid is not None:
+            return self._records.get(_service_key(account_sid, service_sid, recipient))
+        return None
+
+    # -- inbound --------------------------------------------------------------------------------
+    def receive(self, inbound: Inbound, now: datetime) -> InboundOutcome:
+        """Apply Twilio's keyword handling to one inbound message (the account's STOP filtering is on)."""
+        rule = SENDER_RULES[inbound.sender_type]
+        aoo = inbound.advanced_opt_out
+        if rule.handling is Handling.NEVER or (rule.handling is Handling.ADVANCED_OPT_OUT_ONLY and aoo is None):
+            return NOTHING
+        table = DEFAULT_TABLE
+        if aoo is not None:
+            table = KeywordTable.build(
+                *(
+                    custom if custom is not None else default
+                    for custom, default in (
+                        (aoo.opt_out, tuple(DEFAULT_TABLE.opt_out)),
+                        (aoo.opt_in, tuple(DEFAULT_TABLE.opt_in)),
+                        (aoo.help, tuple(DEFAULT_TABLE.help)),
+                    )
+                )
+            )
+        if rule.ignored_opt_in:
+            table = table.without_opt_in(rule.ignored_opt_in)
+        word = normalise(inbound.body, inbound.lenient_punctuation)
+        kind = table.classify(word)
+        if kind is None:
+            return NOTHING
+        if kind is OptOutType.STOP:
+            changed = self._opt_out(inbound, now)
+        elif kind is OptOutType.START:
+            changed = self._opt_in(inbound)
+        else:
+            changed = False
+            opted_out = _sender_key(inbound.account_sid, inbound.sender, inbound.recipient) in self._records
+            if opted_out and not rule.help_while_opted_out:
+                return InboundOutcome(kind, None)
+        return InboundOutcome(kind, self._reply(rule.replies, kind, word, aoo), changed)
+
+    def import_record(
+        self, account_sid: str, recipient: str, sender: str | None, service_sid: str | None, now: datetime
+    ) -> OptOutRecord:
+        """Add one record of an imported suppression list (fixtures): a sender or a service record."""
+        if (sender is None) == (service_sid is None):
+            raise ValueError("an opt-out record names exactly one of sender and messaging_service_sid")
+        key = (
+            _sender_key(account_sid, sender, recipient)
+            if sender is not None
+            else _service_key(account_sid, service_sid, recipient)  # type: ignore[arg-type]
+        )
+        record = OptOutRecord(account_sid, sender, service_sid, recipient, now)
+        return self._records.setdefault(key, record)
+
+    def list(self, account_sid: str | None = None, recipient: str | None = None) -> list[OptOutRecord]:
+        return [
+            r
+            for r in self._records.values()
+            if (account_sid is None or r.account_sid == account_sid) and (recipient is None or r.recipient == recipient)
+        ]
+
+    # -- writers --------------------------------------------------------------------------------
+    def _opt_out(self, inbound: Inbound, now: datetime) -> bool:
+        added = False
+        key = _sender_key(inbound.account_sid, inbound.sender, inbound.recipient)
+        if key not in self._records:
+            self._records[key] = OptOutRecord(inbound.account_sid, inbound.sender, None, inbound.recipient, now)
+            added = True
+        if inbound.service_sid is not None:
+            key = _service_key(inbound.account_sid, inbound.service_sid, inbound.recipient)
+            if key not in self._records:
+                self._records[key] = OptOutRecord(
+                    inbound.account_sid, None, inbound.service_sid, inbound.recipient, now, inbound.sender
+                )
+                added = True
+        return added
+
+    def _opt_in(self, inbound: Inbound) -> bool:
+        # Only the sender the STOP went to can lift it; that lifts its service record too.
+        had_sender_record = self._records.pop(_sender_key(inbound.account_sid, inbound.sender, inbound.recipient), None)
+        if inbound.service_sid is None:
+            return had_sender_record is not None
+        service_key = _service_key(inbound.account_sid, inbound.service_sid, inbound.recipient)
+        service_record = self._records.get(service_key)
+        if service_record is not None and (
+            had_sender_record is not None or service_record.origin_sender in (None, inbound.sender)
+        ):
+            del self._records[service_key]
+            return True
+        return had_sender_record is not None
+
+    @staticmethod
+    def _reply(replies: Replies, kind: OptOutType, word: str, aoo: CustomKeywords | None) -> str:
+        if replies is Replies.TOLL_FREE:
+            if kind is OptOutType.STOP and word == "STOP":
+                return TOLL_FREE_STOP
+            if kind is OptOutType.START and word in TOLL_FREE_OPT_IN_WORDS:
+                return toll_free_opt_in(word)
+        custom = (aoo.replies or {}).get(kind) if aoo is not None else None
+        return custom or DEFAULT_REPLIES[kind]

@@ -1,0 +1,40 @@
+"""What each sender type does with keywords (reference section 2), as one table."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from ..domain.phone import SenderType
+
+
+class Handling(str, enum.Enum):
+    ALWAYS = "always"  # Twilio handles keywords by default
+    ADVANCED_OPT_OUT_ONLY = "advanced_opt_out_only"  # only in a Messaging Service with Advanced Opt-Out
+    NEVER = "never"
+
+
+class Replies(str, enum.Enum):
+    TWILIO = "twilio"  # Twilio's default texts, or the service's Advanced Opt-Out texts
+    TOLL_FREE = "toll_free"  # carrier "NETWORK MSG" texts for STOP and START/UNSTOP
+
+
+@dataclass(frozen=True)
+class SenderRule:
+    can_receive: bool
+    handling: Handling
+    replies: Replies
+    # Opt-in words this sender type does not honour (toll-free: YES does not re-subscribe).
+    ignored_opt_in: frozenset[str] = frozenset()
+    # Whether HELP/INFO gets a reply while the handset is opted out of this sender.
+    help_while_opted_out: bool = True
+
+
+SENDER_RULES: dict[SenderType, SenderRule] = {
+    SenderType.LONG_CODE: SenderRule(True, Handling.ALWAYS, Replies.TWILIO),
+    SenderType.TOLL_FREE: SenderRule(
+        True, Handling.ALWAYS, Replies.TOLL_FREE, ignored_opt_in=frozenset({"YES"}), help_while_opted_out=False
+    ),
+    SenderType.SHORT_CODE: SenderRule(True, Handling.ADVANCED_OPT_OUT_ONLY, Replies.TWILIO),
+    SenderType.ALPHANUMERIC: SenderRule(False, Handling.NEVER, Replies.TWILIO),
+}

@@ -1,0 +1,70 @@
+"""Emulator configuration: one frozen dataclass, built from CLI options, environment or code.
+
+Every field has a documented default; `Settings.from_env()` reads TWILIO_EMULATOR_* variables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, fields, replace
+
+ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"  # interface to bind; 0.0.0.0 inside a container
+    port: int = 4010  # 0 picks a free port
+    # Declared accounts as (AccountSid, AuthToken); others are created on first use unless strict_accounts.
+    accounts: tuple[tuple[str, str], ...] = ()
+    strict_accounts: bool = False  # only declared accounts authenticate
+    strict_senders: bool = False  # default for new accounts: 21606 for a From the account does not own
+    fixtures: str | None = None  # JSON seed file loaded at start and at every reset
+    log_level: str = "INFO"
+    extra: dict = field(default_factory=dict, compare=False)  # room for later subsystems' knobs
+
+    def __post_init__(self) -> None:
+        for sid, token in self.accounts:
+            if not ACCOUNT_SID.match(sid):
+                raise ValueError(f"account {sid!r}: an AccountSid is AC followed by 32 hex digits")
+            if not token:
+                raise ValueError(f"account {sid}: the auth token is empty")
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port {self.port} is out of range 0-65535")
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(f"TWILIO_EMULATOR_{f.name.upper()}")
+            if raw is None or f.name == "extra":
+                continue
+            if f.name == "accounts":
+                values[f.name] = parse_accounts(raw.split(","))
+            elif f.type == "bool":
+                values[f.name] = raw.strip().lower() in {"1", "true", "yes", "on"}
+            elif f.type == "int":
+                values[f.name] = int(raw)
+            else:
+                values[f.name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def parse_accounts(items: list[str]) -> tuple[tuple[str, str], ...]:
+    """Parse "SID:TOKEN" strings (CLI --account, TWILIO_EMULATOR_ACCOUNTS)."""
+    parsed = []
+    for item in items:
+        item = item.strip()
+        if not item:
+            continue
+        sid, sep, token = item.partition(":")
+        if not sep:
+            raise ValueError(f"account {item!r}: expected ACCOUNT_SID:AUTH_TOKEN")
+        parsed.append((sid, token))
+    return tuple(parsed)
