@@ -7,10 +7,11 @@ import logging
 from flask import Flask
 
 from .api import control, twilio
-from .api.context import EXTENSION
+from .api.context import EXTENSION, WEBHOOKS
 from .api.errors import register_error_handlers
 from .domain.emulator import Emulator
 from .settings import Settings
+from .webhooks import Webhooks
 
 # Bigger bodies than any valid Twilio request (1600 characters, 10 media URLs) are refused early.
 MAX_CONTENT_LENGTH = 1024 * 1024
@@ -23,7 +24,14 @@ def create_app(settings: Settings | None = None, *, emulator: Emulator | None = 
     app.json.sort_keys = False
     app.url_map.strict_slashes = False
     logging.getLogger("emulator").setLevel(settings.log_level.upper())
-    app.extensions[EXTENSION] = emulator or Emulator(settings)
+    emulator = emulator or Emulator(settings)
+    app.extensions[EXTENSION] = emulator
+    app.extensions[WEBHOOKS] = Webhooks(
+        emulator,
+        timeout=settings.webhook_timeout,
+        workers=settings.webhook_workers,
+        queue_size=settings.webhook_queue_size,
+    )
     register_error_handlers(app)
     twilio.register(app)
     control.register(app)

@@ -172,3 +172,50 @@ class InvalidUpdate(TwilioError):
 class MessageInFlight(TwilioError):
     code = 20009
     message = "Cannot delete message because it is still being processed"
+
+
+class SendAtMissing(TwilioError):
+    code = 35111
+    message = "You must indicate SendAt timestamp if ScheduleType is 'fixed'."
+
+
+class SendAtOutOfWindow(TwilioError):
+    code = 35114
+    message = "SendAt time must be between 300 seconds and 35 days (3024000 seconds) in the future, inclusive."
+
+
+class SendAtInvalid(TwilioError):
+    code = 35115
+    message = "Scheduling does not support this timestamp. Use the format YYYY-MM-DDTHH:MM:SSZ (UTC)."
+
+
+class ScheduleNeedsService(TwilioError):
+    code = 35118
+    message = "MessagingServiceSid is required to schedule a message."
+
+
+class ScheduleTypeInvalid(TwilioError):
+    code = 35126
+    message = "The ScheduleType value provided is not supported for this channel"
+
+
+# Carrier/delivery errors a fault can inject, with the titles of Twilio's error dictionary.
+DELIVERY_ERRORS = {
+    30001: "Queue overflow",
+    30002: "Account suspended",
+    30003: "Unreachable destination handset",
+    30004: "Message blocked",
+    30005: "Unknown destination handset",
+    30006: "Landline or unreachable carrier",
+    30007: "Message filtered",
+    30008: "Unknown error",
+    30034: "Message from an unregistered number",
+}
+
+
+class DeliveryFault(TwilioError):
+    """A delivery failure reported on the message (error_code), never as an API error."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(DELIVERY_ERRORS.get(code, "Delivery failure"))
+        self.code = code

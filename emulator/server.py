@@ -27,6 +27,9 @@ class ThreadedServer:
         return self
 
     def stop(self) -> None:
+        from .api.context import EXTENSION
+
+        self.app.extensions[EXTENSION].close()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)

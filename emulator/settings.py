@@ -22,6 +22,9 @@ class Settings:
     strict_senders: bool = False  # default for new accounts: 21606 for a From the account does not own
     fixtures: str | None = None  # JSON seed file loaded at start and at every reset
     log_level: str = "INFO"
+    webhook_timeout: float = 15.0  # seconds before a webhook counts as failed (11200)
+    webhook_workers: int = 4  # background delivery threads
+    webhook_queue_size: int = 10000  # pending webhooks kept before new ones are dropped
     extra: dict = field(default_factory=dict, compare=False)  # room for later subsystems' knobs
 
     def __post_init__(self) -> None:
@@ -32,6 +35,8 @@ class Settings:
                 raise ValueError(f"account {sid}: the auth token is empty")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port {self.port} is out of range 0-65535")
+        if self.webhook_timeout <= 0 or self.webhook_workers < 1 or self.webhook_queue_size < 1:
+            raise ValueError("webhook_timeout, webhook_workers and webhook_queue_size must be positive")
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)
@@ -48,8 +53,11 @@ class Settings:
                 values[f.name] = parse_accounts(raw.split(","))
             elif f.type == "bool":
                 values[f.name] = raw.strip().lower() in {"1", "true", "yes", "on"}
-            elif f.type == "int":
-                values[f.name] = int(raw)
+            elif f.type in ("int", "float"):
+                try:
+                    values[f.name] = int(raw) if f.type == "int" else float(raw)
+                except ValueError:
+                    raise ValueError(f"TWILIO_EMULATOR_{f.name.upper()}={raw!r} is not a number") from None
             else:
                 values[f.name] = raw
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -11,10 +11,15 @@ drive the control API. Works with or without pytest (the pytest plugin is a thin
 from __future__ import annotations
 
 import re
+import threading
+import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
 
 from .app import create_app
 from .server import ThreadedServer
@@ -86,6 +91,101 @@ class ControlClient:
 
     def advanced_opt_out(self, service_sid: str, **config: Any) -> dict:
         return self._call("PUT", f"/services/{service_sid}/advanced-opt-out", json=config)
+
+    def webhooks(self, account_sid: str | None = None, message_sid: str | None = None, kind: str | None = None) -> list:
+        """Every webhook delivery attempt: url, method, params, headers, status_code, error_code, replies."""
+        params = {k: v for k, v in (("AccountSid", account_sid), ("MessageSid", message_sid), ("Kind", kind)) if v}
+        return self._call("GET", "/webhooks", params=params)["webhooks"]
+
+    def wait_for_webhooks(self, timeout: float = 10.0) -> None:
+        """Return once no webhook is pending (raises EmulatorError on timeout)."""
+        self._call("POST", "/webhooks/wait", json={"Timeout": timeout})
+
+    def advance(
+        self, message_sid: str | None = None, account_sid: str | None = None, steps: int = 1, until_final: bool = False
+    ) -> list[dict]:
+        """Move outbound messages one status (or `steps`, or to the end) further: manual progression."""
+        payload: dict[str, Any] = {"Steps": steps, "UntilFinal": until_final}
+        payload.update({k: v for k, v in (("MessageSid", message_sid), ("AccountSid", account_sid)) if v})
+        return self._call("POST", "/messages/advance", json=payload)["messages"]
+
+    def advance_clock(self, seconds: float) -> str:
+        """Move the emulator's clock forward; scheduled sends and timed progressions that fall due run."""
+        return self._call("POST", "/clock/advance", json={"Seconds": seconds})["now"]
+
+    def faults(self, *faults: dict) -> list[dict]:
+        """Replace the injected delivery failures, e.g. {"to": "+1555…", "status": "undelivered",
+        "error_code": 30003} or {"pattern": "^\\+1555", ...}; no argument clears them."""
+        return self._call("PUT", "/faults", json={"faults": list(faults)})["faults"]
+
+
+class WebhookReceiver:
+    """A tiny HTTP server on 127.0.0.1 and a free port that records the webhooks it gets and answers
+    each path as told (TwiML, status, delay). Use as a context manager.
+
+        with WebhookReceiver() as hooks:
+            hooks.respond("/sms", "<Response><Message>Thanks!</Message></Response>")
+            ... point SmsUrl at hooks.url("/sms") ...
+            hooks.requests  # [Recorded(method, path, url, form, headers), ...]
+    """
+
+    def __init__(self) -> None:
+        self.requests: list[RecordedRequest] = []
+        self._answers: dict[str, tuple[int, str, float, str]] = {}
+        self._lock = threading.Lock()
+        self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self._server.port}{path}"
+
+    def respond(
+        self, path: str, body: str = "", status: int = 200, delay: float = 0.0, content_type: str = "text/xml"
+    ) -> None:
+        self._answers[path] = (status, body, delay, content_type)
+
+    def received(self, path: str | None = None) -> list[RecordedRequest]:
+        with self._lock:
+            return [r for r in self.requests if path is None or r.path == path]
+
+    @Request.application
+    def _app(self, request: Request) -> Response:
+        recorded = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            url=request.url,
+            form={k: v for k, v in (request.form if request.method == "POST" else request.args).items()},
+            headers=dict(request.headers),
+        )
+        with self._lock:
+            self.requests.append(recorded)
+        status, body, delay, content_type = self._answers.get(request.path, (200, "", 0.0, "text/xml"))
+        if delay:
+            time.sleep(delay)
+        return Response(body, status=status, content_type=content_type)
+
+    def start(self) -> WebhookReceiver:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> WebhookReceiver:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    url: str
+    form: dict[str, str]
+    headers: dict[str, str]
 
 
 class EmulatorError(Exception):

@@ -5,9 +5,15 @@ from __future__ import annotations
 from flask import current_app
 
 from ..domain.emulator import Emulator
+from ..webhooks import Webhooks
 
 EXTENSION = "twilio_emulator"
+WEBHOOKS = "twilio_emulator_webhooks"
 
 
 def emulator() -> Emulator:
     return current_app.extensions[EXTENSION]
+
+
+def webhooks() -> Webhooks:
+    return current_app.extensions[WEBHOOKS]

@@ -95,6 +95,10 @@ class Accounts:
             if spec.type == "bool":
                 if not isinstance(value, bool):
                     raise ValueError(f"{name} must be true or false")
+            elif spec.type == "float":
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 86400:
+                    raise ValueError(f"{name} must be a number of seconds from 0 to 86400")
+                value = float(value)
             elif name == "auth_token":
                 if not isinstance(value, str) or not value:
                     raise ValueError("auth_token must be a non-empty string")

@@ -6,22 +6,30 @@ every send that starts after it (no send slips through after the acknowledgement
 
 from __future__ import annotations
 
+import heapq
+import itertools
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ..optout import OptOutEngine
 from ..settings import Settings
 from .clock import SystemClock
-from .models import Account, Sender
+from .models import Account, Fault, Sender
 from .sids import SidFactory
+
+log = logging.getLogger("emulator")
+TICK_SECONDS = 0.05
 
 
 @dataclass
 class State:
     accounts: dict[str, Account] = field(default_factory=dict)
     owners: dict[str, Sender] = field(default_factory=dict)  # phone number / short code -> its sender
+    faults: list[Fault] = field(default_factory=list)  # injected delivery failures, first match wins
     seq: int = 0  # message insertion counter
 
     def next_seq(self) -> int:
@@ -43,6 +51,12 @@ class Emulator:
         self.lock = threading.RLock()
         self.optouts = OptOutEngine()
         self._subscribers: dict[str, list[Callable[..., None]]] = {}
+        # Timed work (scheduled sends, timed progression): a heap run when due by a ticker thread,
+        # and at once when the clock is advanced through the control API.
+        self._tasks: list[tuple[datetime, int, Callable[[], None]]] = []
+        self._task_seq = itertools.count()
+        self._ticker: threading.Thread | None = None
+        self._closed = threading.Event()
         self.accounts = Accounts(self)
         self.numbers = Numbers(self)
         self.services = Services(self)
@@ -61,10 +75,49 @@ class Emulator:
         with self.lock:
             self.state = State()
             self.optouts.reset()
+            self._tasks.clear()
+            if hasattr(self.clock, "reset"):
+                self.clock.reset()
+            self.emit("reset")
             for sid, token in self.settings.accounts:
                 self.accounts.declare(sid, token)
             if self.settings.fixtures:
                 load_fixtures(self, self.settings.fixtures)
+
+    # -- timed work -----------------------------------------------------------------------------
+    def schedule(self, due: datetime, task: Callable[[], None]) -> None:
+        with self.lock:
+            heapq.heappush(self._tasks, (due, next(self._task_seq), task))
+            if self._ticker is None:
+                self._ticker = threading.Thread(target=self._tick, name="twilio-emulator-clock", daemon=True)
+                self._ticker.start()
+
+    def run_due(self) -> int:
+        """Run every task whose time has come; returns how many ran."""
+        ran = 0
+        with self.lock:
+            while self._tasks and self._tasks[0][0] <= self.now():
+                _, _, task = heapq.heappop(self._tasks)
+                try:
+                    task()
+                except Exception:  # one bad task must not stop the clock
+                    log.exception("scheduled task failed")
+                ran += 1
+        return ran
+
+    def advance_clock(self, seconds: float) -> datetime:
+        self.clock.advance(seconds)
+        self.run_due()
+        return self.now()
+
+    def _tick(self) -> None:
+        while not self._closed.wait(TICK_SECONDS):
+            self.run_due()
+
+    def close(self) -> None:
+        """Stop background threads (the clock ticker and any subscribers' workers)."""
+        self._closed.set()
+        self.emit("close")
 
     # A tiny event bus: the domain announces, subsystems such as webhooks listen.
     def subscribe(self, event: str, handler: Callable[..., None]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from .. import errors
@@ -33,10 +33,11 @@ MAGIC_TO = {
     "+15005550009": errors.NotMobile,
 }
 MAGIC_TO_OPTED_OUT = "+15005550004"
+# Scheduling window (errors 35114/35115): more than 5 minutes and at most 35 days ahead.
+SCHEDULE_MIN_LEAD = 300
+SCHEDULE_MAX_LEAD = 35 * 24 * 3600
 # Channel prefixes Twilio accepts in To/From (whatsapp:+1…, rcs:…); the address after it is checked.
 CHANNEL = re.compile(r"^(whatsapp|rcs|messenger):(.+)$")
-# The statuses an outbound message passes through once a sender is assigned.
-DELIVERY_PATH = (Status.QUEUED, Status.SENDING, Status.SENT, Status.DELIVERED)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,10 @@ class CreateMessage:
     media_urls: tuple[str, ...] = ()
     content_sid: str | None = None
     status_callback: str | None = None
+    status_callback_method: str = "POST"
+    schedule_type: str | None = None
+    send_at: str | None = None
+    direction: Direction = Direction.OUTBOUND_API
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,7 @@ class Messages:
 
     # -- create ---------------------------------------------------------------------------------
     def create(self, account: Account, req: CreateMessage) -> Message:
-        """Validate in Twilio's order of checks, apply opt-out rules, store, and progress the message.
+        """Validate in Twilio's order of checks, apply opt-out rules, store, and start the lifecycle.
 
         Returns the message as it was at creation (what Twilio's 201 shows); the stored one moves on.
         """
@@ -107,15 +112,23 @@ class Messages:
             if sender is not None and sender.type is SenderType.ALPHANUMERIC and is_nanp(to):
                 # US and Canada carriers accept no alphanumeric sender IDs.
                 raise errors.NotReachable(to=to, from_=sender.address)
+            send_at = self._check_schedule(req, service)
             pool_sender = None
             if sender is None and service is not None:
                 pool_sender = self.emu.services.pick_sender(account, service, to)
-            blocked = self._opt_out_check(account, to, sender, service, pool_sender)
+            if send_at is None:
+                self._check_opt_out(account, to, sender, service, pool_sender)
             if req.from_ == MAGIC_FROM_QUEUE_FULL:
                 raise errors.QueueFull()
             message = self._new(account, req, to, body, sender, service)
+            message.send_at = send_at
+            message.pool_sender_sid = pool_sender.sid if pool_sender is not None else None
+            message.fault = next((f for f in self.emu.state.faults if f.matches(account.sid, to)), None)
             created = replace(message)
-            self._progress(account, message, pool_sender, blocked)
+            if send_at is not None:
+                self.emu.schedule(send_at, lambda: self._fire_scheduled(account, message))
+            else:
+                self._start(account, message)
             return created
 
     def _check_to(self, to: str | None) -> str:
@@ -148,29 +161,55 @@ class Messages:
             return None  # test credentials' number: valid in every account, owned by none
         return self.emu.numbers.resolve_from(account, _address(from_))
 
-    def _opt_out_check(
+    def _check_schedule(self, req: CreateMessage, service: MessagingService | None) -> datetime | None:
+        if req.schedule_type is None:
+            return None
+        if req.schedule_type != "fixed":
+            raise errors.ScheduleTypeInvalid()
+        if service is None:
+            raise errors.ScheduleNeedsService()
+        if not req.send_at:
+            raise errors.SendAtMissing()
+        try:
+            send_at = datetime.fromisoformat(req.send_at.replace("Z", "+00:00"))
+        except ValueError:
+            raise errors.SendAtInvalid() from None
+        if send_at.tzinfo is None:
+            raise errors.SendAtInvalid()
+        lead = (send_at - self.emu.now()).total_seconds()
+        if not SCHEDULE_MIN_LEAD <= lead <= SCHEDULE_MAX_LEAD:
+            raise errors.SendAtOutOfWindow()
+        return send_at
+
+    def _check_opt_out(
         self,
         account: Account,
         to: str,
         sender: Sender | None,
         service: MessagingService | None,
         pool_sender: Sender | None,
-    ) -> bool:
-        """Raise 21610 for a blocked synchronous send; return True for a blocked async service send."""
-        settings = account.settings
-        unsubscribed = _unsubscribed(account)
+    ) -> None:
+        """Raise 21610 where Twilio refuses at create: a From send, or any send in `sync` mode.
+        A blocked Messaging Service send in `async` mode is accepted and fails in its first step."""
         if to == MAGIC_TO_OPTED_OUT:
-            raise unsubscribed
-        if not settings.stop_filtering:
+            raise _unsubscribed(account)
+        if sender is None and account.settings.messaging_service_opt_out != "sync":
+            return
+        if self._blocked(account, to, sender or pool_sender, service):
+            raise _unsubscribed(account)
+
+    def _blocked(
+        self, account: Account, to: str, sender: Sender | None, service: MessagingService | None
+    ) -> bool:
+        if not account.settings.stop_filtering:
             return False
-        recipient = _address(to)
-        service_sid = service.sid if service is not None else None
-        address = (sender or pool_sender).address if (sender or pool_sender) else None
-        if self.emu.optouts.blocking_record(account.sid, recipient, address, service_sid) is None:
-            return False
-        if sender is not None or settings.messaging_service_opt_out == "sync":
-            raise unsubscribed
-        return True
+        record = self.emu.optouts.blocking_record(
+            account.sid,
+            _address(to),
+            sender.address if sender is not None else None,
+            service.sid if service is not None else None,
+        )
+        return record is not None
 
     def _new(
         self,
@@ -183,38 +222,88 @@ class Messages:
     ) -> Message:
         now = self.emu.now()
         by_service = sender is None and service is not None
+        if req.schedule_type is not None:
+            status = Status.SCHEDULED
+        else:
+            status = Status.ACCEPTED if by_service else Status.QUEUED
         message = Message(
             sid=self.emu.sids.new("MM" if req.media_urls else "SM"),
             account_sid=account.sid,
             to=to,
             from_=None if by_service else req.from_,
             body=body,
-            status=Status.ACCEPTED if by_service else Status.QUEUED,
-            direction=Direction.OUTBOUND_API,
+            status=status,
+            direction=req.direction,
             date_created=now,
             date_updated=now,
             messaging_service_sid=service.sid if service is not None else None,
             # Through a service no sender is assigned yet, so Twilio reports "0" segments.
             num_segments=0 if by_service else _segments(body, req.media_urls),
             media_urls=req.media_urls,
-            status_callback=req.status_callback,
+            status_callback=req.status_callback
+            or (service.status_callback if service is not None else None)
+            or (sender.status_callback if sender is not None else None)
+            or None,
+            status_callback_method=req.status_callback_method,
             seq=self.emu.state.next_seq(),
         )
         account.messages[message.sid] = message
         return message
 
-    def _progress(self, account: Account, message: Message, pool_sender: Sender | None, blocked: bool) -> None:
-        """Move an outbound message along its lifecycle (immediate progression)."""
-        if message.status is Status.ACCEPTED:
-            if pool_sender is not None:
-                message.from_ = pool_sender.address
-            message.num_segments = _segments(message.body, message.media_urls)
-            if blocked:
-                self._set_status(message, Status.FAILED, error=_unsubscribed(account))
-                return
-        for status in DELIVERY_PATH:
-            if status is not message.status:
-                self._set_status(message, status)
+    # -- lifecycle ------------------------------------------------------------------------------
+    def _start(self, account: Account, message: Message) -> None:
+        """Progress a new message per the account's mode: all at once, on a timer, or on request."""
+        mode = account.settings.progression
+        if mode == "immediate":
+            while self.step(account, message):
+                pass
+        elif mode == "timed":
+            self._schedule_step(account, message)
+
+    def _schedule_step(self, account: Account, message: Message) -> None:
+        def fire() -> None:
+            if self.step(account, message):
+                self._schedule_step(account, message)
+
+        self.emu.schedule(self.emu.now() + timedelta(seconds=account.settings.progression_delay), fire)
+
+    def _fire_scheduled(self, account: Account, message: Message) -> None:
+        if message.status is Status.SCHEDULED and message.sid in account.messages:
+            self.step(account, message)
+            self._start(account, message)
+
+    def step(self, account: Account, message: Message) -> bool:
+        """Move one outbound message one status further; False when it is already final."""
+        with self.emu.lock:
+            status = message.status
+            if status in (Status.ACCEPTED, Status.SCHEDULED):
+                service = account.services.get(message.messaging_service_sid or "")
+                pool_sender = account.senders.get(message.pool_sender_sid or "")
+                if pool_sender is not None:
+                    message.from_ = pool_sender.address
+                message.num_segments = _segments(message.body, message.media_urls)
+                # The opt-out check of a service send happens now, when its sender is assigned.
+                if message.to == MAGIC_TO_OPTED_OUT or self._blocked(account, message.to, pool_sender, service):
+                    self._set_status(message, Status.FAILED, _unsubscribed(account))
+                else:
+                    self._set_status(message, Status.QUEUED)
+            elif status is Status.QUEUED:
+                self._set_status(message, Status.SENDING)
+            elif status is Status.SENDING:
+                fault = message.fault
+                if fault is not None and fault.status is Status.FAILED:
+                    self._set_status(message, Status.FAILED, errors.DeliveryFault(fault.error_code))
+                else:
+                    self._set_status(message, Status.SENT)
+            elif status is Status.SENT:
+                fault = message.fault
+                if fault is not None and fault.status is Status.UNDELIVERED:
+                    self._set_status(message, Status.UNDELIVERED, errors.DeliveryFault(fault.error_code))
+                else:
+                    self._set_status(message, Status.DELIVERED)
+            else:
+                return False
+            return True
 
     def _set_status(self, message: Message, status: Status, error: errors.TwilioError | None = None) -> None:
         now = self.emu.now()

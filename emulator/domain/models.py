@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -46,8 +47,28 @@ class AccountSettings:
     lenient_punctuation: bool = False
     auto_replies_in_message_log: bool = False
     strict_senders: bool = False
+    progression: str = "immediate"  # immediate | manual | timed (one step per progression_delay seconds)
+    progression_delay: float = 1.0
 
-    CHOICES = {"messaging_service_opt_out": ("async", "sync")}
+    CHOICES = {"messaging_service_opt_out": ("async", "sync"), "progression": ("immediate", "manual", "timed")}
+
+
+@dataclass(frozen=True)
+class Fault:
+    """An injected delivery failure: `failed` at sending, or `undelivered` after sent."""
+
+    status: Status
+    error_code: int
+    to: str | None = None  # exact recipient
+    pattern: str | None = None  # or a regular expression on the recipient
+    account_sid: str | None = None
+
+    def matches(self, account_sid: str, to: str) -> bool:
+        if self.account_sid is not None and self.account_sid != account_sid:
+            return False
+        if self.to is not None:
+            return self.to == to
+        return self.pattern is not None and re.search(self.pattern, to) is not None
 
 
 @dataclass
@@ -70,8 +91,12 @@ class Message:
     price: str | None = None
     price_unit: str = "USD"
     status_callback: str | None = None
+    status_callback_method: str = "POST"
     channel: str = "sms"
     seq: int = 0  # insertion order: the tie-breaker of "newest first"
+    send_at: datetime | None = None  # scheduled messages
+    pool_sender_sid: str | None = None  # the Messaging Service pool sender picked for it
+    fault: Fault | None = None  # an injected delivery failure, applied when it is reached
 
 
 @dataclass

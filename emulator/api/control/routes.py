@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Flask, jsonify, request
 
 from ...domain.inbound import InboundRejected
-from ...domain.models import AutoReply
+from ...domain.models import FINAL_STATUSES, AutoReply, Fault, Status
 from ...optout import OptOutRecord
 from ...settings import ACCOUNT_SID
-from ..context import emulator
+from ...webhooks.dispatcher import Delivery
+from ..context import emulator, webhooks
 from ..errors import ControlError
 from ..twilio import serializers
 
@@ -137,6 +140,146 @@ def advanced_opt_out(sid: str):  # noqa: ANN201
     for name in ("opt_out_keywords", "opt_in_keywords", "help_keywords"):
         body[name] = list(body[name])
     return jsonify(body)
+
+
+def delivery_json(d: Delivery) -> dict:
+    return {
+        "id": d.id,
+        "kind": d.kind,
+        "account_sid": d.account_sid,
+        "message_sid": d.message_sid,
+        "url": d.url,
+        "method": d.method,
+        "params": dict(d.params),
+        "headers": d.headers,
+        "status_code": d.status_code,
+        "response_body": d.response_body,
+        "duration_ms": d.duration_ms,
+        "error_code": d.error_code,
+        "error_message": d.error_message,
+        "replies": d.replies,
+        "attempted_at": serializers.iso8601(d.attempted_at),
+    }
+
+
+@bp.get("/webhooks")
+def list_webhooks():  # noqa: ANN201
+    args = request.args
+    deliveries = webhooks().list(_account_filter(), args.get("MessageSid"), args.get("Kind"))
+    return {"webhooks": [delivery_json(d) for d in deliveries]}
+
+
+@bp.post("/webhooks/wait")
+def wait_webhooks():  # noqa: ANN201
+    timeout = _number(_payload(), "Timeout", 10.0, high=300)
+    if not webhooks().wait_idle(timeout):
+        raise ControlError(f"webhooks still pending after {timeout:g}s: {webhooks().pending}", 504)
+    return {"idle": True}
+
+
+def _number(data: dict, name: str, default: float, high: float) -> float:
+    value = data.get(name, default)
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ControlError(f"{name} must be a number") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= high:
+        raise ControlError(f"{name} must be a number from 0 to {high:g}")
+    return float(value)
+
+
+@bp.post("/messages/advance")
+def advance_messages():  # noqa: ANN201
+    """Move outbound messages one status further (MessageSid: one message; else all of the
+    account, or all). `Steps` repeats; `UntilFinal` runs each to its final status."""
+    data = _payload()
+    sid = _string(data, "MessageSid")
+    account_sid = _string(data, "AccountSid")
+    steps = int(_number(data, "Steps", 1, high=100))
+    until_final = data.get("UntilFinal", False) in (True, "true", "True")
+    emu = emulator()
+    moved = []
+    with emu.lock:
+        accounts = [a for a in emu.state.accounts.values() if account_sid in (None, a.sid)]
+        targets = [
+            (a, m)
+            for a in accounts
+            for m in list(a.messages.values())
+            if (sid is None or m.sid == sid) and m.status not in FINAL_STATUSES and m.status is not Status.SCHEDULED
+        ]
+        if sid is not None and not targets:
+            raise ControlError(f"no message {sid} that can move on", 404)
+        for account, message in targets:
+            for _ in range(steps if not until_final else 100):
+                if not emu.messages.step(account, message):
+                    break
+            moved.append(serializers.message(message))
+    return {"messages": moved}
+
+
+@bp.get("/clock")
+def clock():  # noqa: ANN201
+    return {"now": serializers.iso8601(emulator().now())}
+
+
+@bp.post("/clock/advance")
+def advance_clock():  # noqa: ANN201
+    seconds = _number(_payload(), "Seconds", 0, high=10 * 365 * 86400)
+    return {"now": serializers.iso8601(emulator().advance_clock(seconds))}
+
+
+def fault_json(fault: Fault) -> dict:
+    return {
+        "to": fault.to,
+        "pattern": fault.pattern,
+        "status": fault.status.value,
+        "error_code": fault.error_code,
+        "account_sid": fault.account_sid,
+    }
+
+
+def _fault(item: object, index: int) -> Fault:
+    if not isinstance(item, dict):
+        raise ControlError(f"faults[{index}] must be an object")
+    unknown = set(item) - {"to", "pattern", "status", "error_code", "account_sid"}
+    if unknown:
+        raise ControlError(f"faults[{index}]: unknown key(s) {', '.join(sorted(unknown))}")
+    to, pattern = item.get("to"), item.get("pattern")
+    if (to is None) == (pattern is None) or not isinstance(to or pattern, str):
+        raise ControlError(f"faults[{index}]: give exactly one of to (a number) and pattern (a regex)")
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ControlError(f"faults[{index}]: pattern is not a regular expression: {exc}") from None
+    status = item.get("status", "undelivered")
+    if status not in ("failed", "undelivered"):
+        raise ControlError(f"faults[{index}]: status must be failed or undelivered")
+    code = item.get("error_code", 30003)
+    if isinstance(code, bool) or not isinstance(code, int) or not 10000 <= code <= 99999:
+        raise ControlError(f"faults[{index}]: error_code must be a 5-digit Twilio error code")
+    account_sid = item.get("account_sid")
+    if account_sid is not None and (not isinstance(account_sid, str) or not ACCOUNT_SID.match(account_sid)):
+        raise ControlError(f"faults[{index}]: account_sid must be an AccountSid")
+    return Fault(Status(status), code, to, pattern, account_sid)
+
+
+@bp.route("/faults", methods=["GET", "PUT", "DELETE"])
+def faults():  # noqa: ANN201
+    """Injected delivery failures. PUT {"faults": [...]} replaces them all; DELETE clears them."""
+    emu = emulator()
+    if request.method == "PUT":
+        items = _payload().get("faults")
+        if not isinstance(items, list):
+            raise ControlError('the body must be {"faults": [...]}')
+        parsed = [_fault(item, i) for i, item in enumerate(items)]
+        with emu.lock:
+            emu.state.faults = parsed
+    elif request.method == "DELETE":
+        with emu.lock:
+            emu.state.faults = []
+    return {"faults": [fault_json(f) for f in emu.state.faults]}
 
 
 def register(app: Flask) -> None:

@@ -26,6 +26,8 @@ def create(AccountSid: str):  # noqa: N803, ANN201 - Twilio's path parameter nam
         media_urls=tuple(form.getlist("MediaUrl")),
         content_sid=params.text(form, "ContentSid"),
         status_callback=params.text(form, "StatusCallback"),
+        schedule_type=params.text(form, "ScheduleType"),
+        send_at=params.text(form, "SendAt"),
     )
     # Accepted for compatibility; their effects are outside what the emulator models.
     params.integer(form, "ValidityPeriod", 1, 36000)

@@ -1,0 +1,321 @@
+"""The webhook dispatcher: listens to domain events, delivers webhooks from background workers, runs
+TwiML answers, and records every attempt for inspection (GET /_emulator/webhooks).
+
+API calls never wait for a webhook: events only enqueue (non-blocking, bounded queues). Deliveries
+for one message go to one worker, so its status callbacks arrive in order.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import uuid
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+import requests
+
+from ..domain.messages import CreateMessage
+from ..domain.models import Account, Direction, Message
+from ..errors import TwilioError
+from . import payloads, twiml
+from .signing import signature
+
+if TYPE_CHECKING:
+    from ..domain.emulator import Emulator
+    from ..domain.inbound import Received
+
+log = logging.getLogger("emulator.webhooks")
+HTTP_FAILURE = 11200  # Twilio's "HTTP retrieval failure": non-2xx, timeout, refused connection
+MAX_REDIRECTS = 10
+MAX_RECORDED_BODY = 64 * 1024
+
+
+@dataclass
+class Delivery:
+    id: int
+    kind: str  # incoming-message | status-callback | redirect
+    account_sid: str
+    message_sid: str
+    url: str
+    method: str
+    params: list[tuple[str, str]]
+    headers: dict[str, str]
+    attempted_at: datetime
+    status_code: int | None = None
+    response_body: str | None = None
+    duration_ms: float | None = None
+    error_code: int | None = None
+    error_message: str | None = None
+    replies: list[dict] = field(default_factory=list)  # messages the TwiML answer sent (or refused)
+
+
+@dataclass(frozen=True)
+class _Job:
+    generation: int
+    run: Callable[[], None]
+
+
+class Webhooks:
+    def __init__(self, emulator: Emulator, *, timeout: float = 15.0, workers: int = 4, queue_size: int = 10000) -> None:
+        self.emu = emulator
+        self.timeout = timeout
+        self._queues: list[queue.Queue[_Job | None]] = [
+            queue.Queue(maxsize=max(queue_size // workers, 1)) for _ in range(workers)
+        ]
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._pending = 0
+        self._generation = 0
+        self._next_id = 0
+        self._deliveries: list[Delivery] = []
+        self._local = threading.local()  # one requests.Session per worker thread
+        emulator.subscribe("status_changed", self._on_status)
+        emulator.subscribe("inbound_received", self._on_inbound)
+        emulator.subscribe("reset", self._on_reset)
+        emulator.subscribe("close", self.close)
+
+    # -- inspection -----------------------------------------------------------------------------
+    def list(
+        self, account_sid: str | None = None, message_sid: str | None = None, kind: str | None = None
+    ) -> list[Delivery]:
+        with self._lock:
+            return [
+                d
+                for d in self._deliveries
+                if (account_sid is None or d.account_sid == account_sid)
+                and (message_sid is None or d.message_sid == message_sid)
+                and (kind is None or d.kind == kind)
+            ]
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until every queued webhook (and what its answers caused) is done."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._pending:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._idle.wait(remaining)
+            return True
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return self._pending
+
+    # -- events (called under the emulator's lock: only enqueue here) ----------------------------
+    def _on_status(self, message: Message) -> None:
+        if not message.status_callback:
+            return
+        token = self._token(message.account_sid)
+        params = payloads.status_callback(message)
+        url, method = message.status_callback, message.status_callback_method
+        self._enqueue(message.sid, lambda: self._deliver("status-callback", message, url, method, params, token))
+
+    def _on_inbound(self, account: Account, received: Received) -> None:
+        target = _inbound_target(account, received)
+        if target is None:
+            return
+        url, method = target
+        service = received.service
+        aoo = service is not None and service.advanced_opt_out.enabled
+        kind = received.outcome.opt_out_type
+        opt_out_type = kind.value if kind is not None and aoo else None
+        params = payloads.inbound(received.message, opt_out_type)
+        token = account.settings.auth_token or ""
+        message = received.message
+        self._enqueue(message.sid, lambda: self._converse(account, message, url, method, params, token))
+
+    def _on_reset(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._deliveries.clear()
+
+    def _token(self, account_sid: str) -> str:
+        account = self.emu.state.accounts.get(account_sid)
+        return (account.settings.auth_token if account else None) or ""
+
+    # -- queueing ---------------------------------------------------------------------------------
+    def _enqueue(self, key: str, run: Callable[[], None]) -> None:
+        with self._lock:
+            if not self._threads:
+                self._start_workers()
+            job = _Job(self._generation, run)
+            self._pending += 1
+        try:
+            self._queues[zlib.crc32(key.encode()) % len(self._queues)].put_nowait(job)
+        except queue.Full:
+            log.warning("webhook queue full: dropping a webhook for %s", key)
+            self._done()
+
+    def _start_workers(self) -> None:
+        for i, q in enumerate(self._queues):
+            thread = threading.Thread(target=self._work, args=(q,), name=f"twilio-webhooks-{i}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _work(self, q: queue.Queue[_Job | None]) -> None:
+        self._local.session = requests.Session()
+        while True:
+            job = q.get()
+            if job is None:
+                return
+            try:
+                if job.generation == self._generation:
+                    job.run()
+            except Exception:  # a webhook must never take the dispatcher down
+                log.exception("webhook job failed")
+            finally:
+                self._done()
+
+    def _done(self) -> None:
+        with self._idle:
+            self._pending -= 1
+            if self._pending == 0:
+                self._idle.notify_all()
+
+    def close(self) -> None:
+        """Stop the workers without waiting for slow targets (they are daemon threads)."""
+        for q in self._queues:
+            try:
+                q.put_nowait(None)
+            except queue.Full:
+                pass
+
+    # -- delivery ---------------------------------------------------------------------------------
+    def _deliver(
+        self, kind: str, message: Message, url: str, method: str, params: list[tuple[str, str]], token: str
+    ) -> tuple[Delivery, requests.Response | None]:
+        if method == "GET":
+            full_url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
+            signed, data = signature(token, full_url), None
+        else:
+            full_url, signed, data = url, signature(token, url, params), params
+        headers = {
+            "User-Agent": "TwilioProxy/1.1",
+            "X-Twilio-Signature": signed,
+            "I-Twilio-Idempotency-Token": str(uuid.uuid4()),
+            "X-Home-Region": "us1",
+            "Accept": "*/*",
+        }
+        if data is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
+        delivery = Delivery(
+            id=0,
+            kind=kind,
+            account_sid=message.account_sid,
+            message_sid=message.sid,
+            url=full_url,
+            method=method,
+            params=list(params),
+            headers=headers,
+            attempted_at=self.emu.now(),
+        )
+        response = None
+        started = time.perf_counter()
+        try:
+            response = self._local.session.request(
+                method, full_url, data=data, headers=headers, timeout=self.timeout, allow_redirects=False
+            )
+            delivery.status_code = response.status_code
+            delivery.response_body = response.text[:MAX_RECORDED_BODY]
+            if not 200 <= response.status_code < 300:
+                delivery.error_code = HTTP_FAILURE
+                delivery.error_message = f"HTTP retrieval failure: {url} answered {response.status_code}"
+        except requests.Timeout:
+            delivery.error_code = HTTP_FAILURE
+            delivery.error_message = f"HTTP retrieval failure: {url} timed out after {self.timeout:g}s"
+        except requests.RequestException as exc:
+            delivery.error_code = HTTP_FAILURE
+            delivery.error_message = f"HTTP retrieval failure: {url}: {type(exc).__name__}"
+        delivery.duration_ms = round((time.perf_counter() - started) * 1000, 3)
+        self._record(delivery)
+        if delivery.error_code is not None:
+            log.warning("%s webhook for %s: %s", kind, message.sid, delivery.error_message)
+        return delivery, response if delivery.error_code is None else None
+
+    def _record(self, delivery: Delivery) -> None:
+        with self._lock:
+            self._next_id += 1
+            delivery.id = self._next_id
+            self._deliveries.append(delivery)
+
+    def _converse(
+        self, account: Account, inbound: Message, url: str, method: str, params: list[tuple[str, str]], token: str
+    ) -> None:
+        """Deliver an inbound-message webhook and execute its TwiML answer, following <Redirect>s."""
+        kind = "incoming-message"
+        for _ in range(MAX_REDIRECTS + 1):
+            delivery, response = self._deliver(kind, inbound, url, method, params, token)
+            if response is None:
+                return
+            try:
+                document = twiml.parse(response.text)
+            except twiml.TwimlError as exc:
+                self._fail(delivery, exc.code, str(exc))
+                return
+            for code, text in document.warnings:
+                self._fail(delivery, code, text)
+            redirect = None
+            for verb in document.verbs:
+                if isinstance(verb, twiml.RedirectVerb):
+                    redirect = verb
+                else:
+                    delivery.replies.append(self._reply(account, inbound, verb))
+            if redirect is None:
+                return
+            url, method, kind = redirect.url, redirect.method, "redirect"
+        self._fail(delivery, HTTP_FAILURE, f"more than {MAX_REDIRECTS} <Redirect>s in a row")
+
+    def _reply(self, account: Account, inbound: Message, verb: twiml.MessageVerb) -> dict[str, Any]:
+        """Send one <Message> as an outbound-reply, through the same checks as an API send."""
+        to = verb.to or inbound.from_ or ""
+        from_ = verb.from_ or inbound.to
+        result: dict[str, Any] = {"to": to, "from": from_, "body": verb.body, "sid": None, "error_code": None}
+        try:
+            message = self.emu.messages.create(
+                account,
+                CreateMessage(
+                    to=to,
+                    from_=from_,
+                    body=verb.body,
+                    media_urls=verb.media,
+                    status_callback=verb.action,
+                    status_callback_method=verb.method,
+                    direction=Direction.OUTBOUND_REPLY,
+                ),
+            )
+            result["sid"] = message.sid
+        except TwilioError as exc:
+            result["error_code"], result["error_message"] = exc.code, exc.text
+            log.info("TwiML <Message> to %s refused: %s %s", to, exc.code, exc.text)
+        return result
+
+    def _fail(self, delivery: Delivery, code: int, text: str) -> None:
+        with self._lock:
+            if delivery.error_code is None:
+                delivery.error_code, delivery.error_message = code, text
+        log.warning("webhook %s for %s: %s %s", delivery.url, delivery.message_sid, code, text)
+
+
+def _inbound_target(account: Account, received: Received) -> tuple[str, str] | None:
+    """Where an inbound message is forwarded, or None (no URL, or a keyword Twilio keeps to itself)."""
+    outcome = received.outcome
+    service = received.service
+    aoo = service is not None and service.advanced_opt_out.enabled
+    if outcome.opt_out_type is not None and outcome.opt_out_type.value == "HELP" and not aoo:
+        return None  # HELP/INFO are answered by Twilio and not forwarded, unless Advanced Opt-Out
+    if service is not None and not service.use_inbound_webhook_on_number and service.inbound_request_url:
+        return service.inbound_request_url, service.inbound_method
+    sender = received.sender
+    if sender.sms_url:
+        return sender.sms_url, sender.sms_method
+    return None
