@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A local Twilio Messaging emulator with Twilio's opt-out rules (STOP/START/HELP, error 21610). "
         "Point the official Twilio SDKs at it instead of api.twilio.com.",
         epilog="Every serve option can also be set by environment: TWILIO_EMULATOR_HOST, _PORT, _ACCOUNTS "
-        "(SID:TOKEN,...), _STRICT_ACCOUNTS, _STRICT_SENDERS, _FIXTURES, _LOG_LEVEL.",
+        "(SID:TOKEN,...), _STRICT_ACCOUNTS, _STRICT_SENDERS, _FIXTURES, _LOG_LEVEL, _WEBHOOK_TIMEOUT, _WEBHOOK_WORKERS.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -46,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--fixtures", metavar="PATH", help="JSON seed file loaded at start and at every reset")
     serve.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default INFO")
+    serve.add_argument(
+        "--webhook-timeout", type=float, metavar="SECONDS", help="a webhook slower than this fails with 11200 (default 15)"
+    )
+    serve.add_argument("--webhook-workers", type=int, metavar="N", help="background webhook threads (default 4)")
 
     health = sub.add_parser("healthcheck", help="exit 0 if an emulator answers at --url, 1 otherwise")
     health.add_argument("--url", default=DEFAULT_URL, help=f"emulator base URL (default {DEFAULT_URL})")
@@ -64,6 +68,8 @@ def serve(args: argparse.Namespace) -> int:
             strict_senders=args.strict_senders,
             fixtures=args.fixtures,
             log_level=args.log_level,
+            webhook_timeout=args.webhook_timeout,
+            webhook_workers=args.webhook_workers,
         )
         app = create_app(settings)
     except (ValueError, FixtureError) as exc:
