@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from collections import deque
+
+from flask import Flask, Response, request
 
 from .api import control, twilio
-from .api.context import EXTENSION, WEBHOOKS
+from .api.context import EXTENSION, REQUESTS, WEBHOOKS
 from .api.errors import register_error_handlers
 from .domain.emulator import Emulator
 from .settings import Settings
@@ -15,6 +17,27 @@ from .webhooks import Webhooks
 
 # Bigger bodies than any valid Twilio request (1600 characters, 10 media URLs) are refused early.
 MAX_CONTENT_LENGTH = 1024 * 1024
+
+
+RECENT_REQUESTS = 200
+
+
+def request_log(app: Flask, emulator: Emulator) -> None:
+    """Keep the last requests (since the last reset) so a failing test can show what we saw."""
+    log: deque[dict] = deque(maxlen=RECENT_REQUESTS)
+    app.extensions[REQUESTS] = log
+    emulator.subscribe("reset", log.clear)
+
+    @app.after_request
+    def remember(response: Response) -> Response:
+        if not request.path.startswith("/_emulator"):
+            entry = {"method": request.method, "path": request.path, "status": response.status_code,
+                     "error_code": None, "error_message": None}
+            if response.status_code >= 400 and response.is_json:
+                body = response.get_json(silent=True) or {}
+                entry["error_code"], entry["error_message"] = body.get("code"), body.get("message")
+            log.append(entry)
+        return response
 
 
 def create_app(settings: Settings | None = None, *, emulator: Emulator | None = None) -> Flask:
@@ -33,6 +56,7 @@ def create_app(settings: Settings | None = None, *, emulator: Emulator | None = 
         queue_size=settings.webhook_queue_size,
     )
     register_error_handlers(app)
+    request_log(app, emulator)
     twilio.register(app)
     control.register(app)
     return app

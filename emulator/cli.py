@@ -1,12 +1,13 @@
-"""Command line: `twilio-emulator serve` (the default) and `twilio-emulator healthcheck`."""
+"""Command line: `twilio-emulator serve` (the default) runs the emulator; the other commands talk
+to a running one over its control API (tables for people, --json for scripts)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
-import urllib.error
 import urllib.request
 
 from . import __version__
@@ -51,8 +52,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--webhook-workers", type=int, metavar="N", help="background webhook threads (default 4)")
 
-    health = sub.add_parser("healthcheck", help="exit 0 if an emulator answers at --url, 1 otherwise")
-    health.add_argument("--url", default=DEFAULT_URL, help=f"emulator base URL (default {DEFAULT_URL})")
+    def client_command(name: str, help: str) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, help=help)
+        command.add_argument(
+            "--url", default=os.environ.get("TWILIO_EMULATOR_URL", DEFAULT_URL),
+            help=f"the running emulator (default $TWILIO_EMULATOR_URL or {DEFAULT_URL})",
+        )
+        command.add_argument("--json", action="store_true", help="print JSON for scripts instead of a table")
+        return command
+
+    client_command("healthcheck", "exit 0 if an emulator answers at --url, 1 otherwise")
+    client_command("reset", "reset a running emulator to its declared accounts and fixtures")
+    inbound = client_command("inbound", "text a running emulator as a handset would (e.g. STOP)")
+    inbound.add_argument("--from", dest="from_", required=True, metavar="HANDSET", help="the handset's E.164 number")
+    inbound.add_argument("--to", required=True, metavar="NUMBER", help="a number or short code an account owns")
+    inbound.add_argument("--channel", choices=["sms", "rcs"], default="sms")
+    inbound.add_argument("body", help="the message text, e.g. STOP")
+    opt_outs = client_command("opt-outs", "list opt-out records")
+    opt_outs.add_argument("--account", metavar="AC…", help="only this account's")
+    opt_outs.add_argument("--recipient", metavar="NUMBER", help="only this handset's")
+    messages = client_command("messages", "list messages, newest first")
+    messages.add_argument("--account", metavar="AC…", help="only this account's")
+    messages.add_argument("--limit", type=int, default=50, help="how many (default 50)")
+    scenarios = sub.add_parser("scenarios", help="run scenario files (*.toml) and print a line per scenario")
+    scenarios.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or directories of them")
+    scenarios.add_argument("--url", help="run against this emulator (it is reset) instead of a fresh in-process one")
+    scenarios.add_argument("--json", action="store_true", help="print JSON results")
     return parser
 
 
@@ -89,19 +114,112 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def healthcheck(args: argparse.Namespace) -> int:
+    # urllib, not requests: the container's HEALTHCHECK runs this every few seconds, keep it light.
     try:
         with urllib.request.urlopen(f"{args.url.rstrip('/')}/_emulator/health", timeout=3) as response:
             ok = json.load(response).get("status") == "ok"
-    except (OSError, ValueError, urllib.error.URLError) as exc:
+    except (OSError, ValueError) as exc:
         print(f"twilio-emulator: no emulator at {args.url}: {exc}", file=sys.stderr)
         return 1
-    print("ok" if ok else "unhealthy")
+    print(json.dumps({"status": "ok" if ok else "unhealthy"}) if args.json else "ok" if ok else "unhealthy")
     return 0 if ok else 1
+
+
+def _table(rows: list[dict], columns: list[str]) -> str:
+    if not rows:
+        return "(none)"
+    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _control(args: argparse.Namespace, action) -> int:  # noqa: ANN001
+    """Run a control-API call, printing JSON or a table; unreachable or refused → a message, exit 1."""
+    import requests
+
+    from .testing import ControlClient, EmulatorError
+
+    try:
+        result = action(ControlClient(args.url))
+    except requests.ConnectionError:
+        print(f"twilio-emulator: no emulator at {args.url} (start one with `twilio-emulator serve`)", file=sys.stderr)
+        return 1
+    except EmulatorError as exc:
+        print(f"twilio-emulator: the emulator refused: {exc.message}", file=sys.stderr)
+        return 1
+    data, columns = result
+    if args.json:
+        print(json.dumps(data, indent=2))
+    elif columns:
+        print(_table(data if isinstance(data, list) else [data], columns))
+    return 0
+
+
+def reset(args: argparse.Namespace) -> int:
+    return _control(args, lambda c: (c.reset() or {"reset": True}, ["reset"]))
+
+
+def inbound(args: argparse.Namespace) -> int:
+    def send(c):  # noqa: ANN001, ANN202
+        result = c.inbound(from_=args.from_, to=args.to, body=args.body, channel=args.channel)
+        row = {
+            "sid": result["message"]["sid"],
+            "opt_out_type": result["opt_out_type"] or "-",
+            "auto_reply": " | ".join(r["body"] for r in result["auto_replies"]) or "-",
+        }
+        return (result if args.json else row), ["sid", "opt_out_type", "auto_reply"]
+
+    return _control(args, send)
+
+
+def opt_outs(args: argparse.Namespace) -> int:
+    columns = ["account_sid", "sender", "messaging_service_sid", "recipient", "created_at"]
+    return _control(args, lambda c: (c.opt_outs(args.account, args.recipient), columns))
+
+
+def messages(args: argparse.Namespace) -> int:
+    columns = ["sid", "date_created", "direction", "status", "from", "to", "error_code", "body"]
+    return _control(args, lambda c: (c.messages(args.account)[: args.limit], columns))
+
+
+def scenarios(args: argparse.Namespace) -> int:
+    import requests
+
+    from .scenarios import run_paths
+
+    try:
+        results = run_paths(args.paths, args.url)
+    except requests.ConnectionError:
+        print(f"twilio-emulator: no emulator at {args.url}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps([{"name": r.name, "path": r.path, "passed": r.passed, "report": r.report()} for r in results], indent=2))
+    else:
+        for result in results:
+            print(result.report())
+        passed = sum(r.passed for r in results)
+        print(f"{passed} passed, {len(results) - passed} failed")
+    return 0 if results and all(r.passed for r in results) else 1
+
+
+COMMANDS = {
+    "serve": serve,
+    "healthcheck": healthcheck,
+    "reset": reset,
+    "inbound": inbound,
+    "opt-outs": opt_outs,
+    "messages": messages,
+    "scenarios": scenarios,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `serve` is the default command: `twilio-emulator --port 5000` serves.
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+        argv.insert(0, "serve")
     args = parser.parse_args(argv)
-    if args.command is None:
-        args = parser.parse_args(["serve", *(argv if argv is not None else sys.argv[1:])])
-    return {"serve": serve, "healthcheck": healthcheck}[args.command](args)
+    return COMMANDS[args.command](args)

@@ -9,6 +9,7 @@ import os
 import re
 from dataclasses import dataclass, field, fields, replace
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 
 
@@ -35,6 +36,9 @@ class Settings:
                 raise ValueError(f"account {sid}: the auth token is empty")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port {self.port} is out of range 0-65535")
+        if self.log_level.upper() not in LOG_LEVELS:
+            raise ValueError(f"log level {self.log_level!r} is not one of {', '.join(LOG_LEVELS)}")
+        object.__setattr__(self, "log_level", self.log_level.upper())
         if self.webhook_timeout <= 0 or self.webhook_workers < 1 or self.webhook_queue_size < 1:
             raise ValueError("webhook_timeout, webhook_workers and webhook_queue_size must be positive")
 

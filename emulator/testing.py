@@ -10,6 +10,7 @@ drive the control API. Works with or without pytest (the pytest plugin is a thin
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -25,34 +26,47 @@ from .app import create_app
 from .server import ThreadedServer
 from .settings import Settings
 
-try:
-    from twilio.http.http_client import TwilioHttpClient
-    from twilio.rest import Client
-except ImportError as exc:  # pragma: no cover - the "testing" extra installs it
-    raise ImportError("emulator.testing needs the twilio SDK: pip install 'twilio-emulator[testing]'") from exc
-
 TWILIO_HOST = re.compile(r"^[a-z0-9.-]*twilio\.com$")
 
 
-class EmulatorHttpClient(TwilioHttpClient):
-    """The SDK's own HTTP client, sending every *.twilio.com request (api, messaging, accounts, any
-    region or edge) to the emulator instead."""
+@functools.cache
+def _http_client_class() -> type:
+    # The twilio SDK is imported only when a client is wanted: the CLI and the scenario runner use
+    # this module's servers without it.
+    try:
+        from twilio.http.http_client import TwilioHttpClient
+    except ImportError as exc:  # pragma: no cover - the "testing" extra installs it
+        raise ImportError("twilio_client needs the twilio SDK: pip install 'twilio-emulator[testing]'") from exc
 
-    def __init__(self, base_url: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        parts = urlsplit(base_url)
-        self._scheme, self._netloc = parts.scheme, parts.netloc
+    class EmulatorHttpClient(TwilioHttpClient):
+        """The SDK's own HTTP client, sending every *.twilio.com request (api, messaging, accounts,
+        any region or edge) to the emulator instead."""
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any):  # noqa: ANN201
-        parts = urlsplit(url)
-        if parts.hostname and TWILIO_HOST.match(parts.hostname):
-            url = urlunsplit((self._scheme, self._netloc, parts.path, parts.query, parts.fragment))
-        return super().request(method, url, *args, **kwargs)
+        def __init__(self, base_url: str, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            parts = urlsplit(base_url)
+            self._scheme, self._netloc = parts.scheme, parts.netloc
+
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any):  # noqa: ANN202
+            parts = urlsplit(url)
+            if parts.hostname and TWILIO_HOST.match(parts.hostname):
+                url = urlunsplit((self._scheme, self._netloc, parts.path, parts.query, parts.fragment))
+            return super().request(method, url, *args, **kwargs)
+
+    return EmulatorHttpClient
 
 
-def twilio_client(base_url: str, account_sid: str, auth_token: str, **kwargs: Any) -> Client:
-    """An official twilio.rest.Client talking to the emulator at base_url."""
-    return Client(account_sid, auth_token, http_client=EmulatorHttpClient(base_url), **kwargs)
+def __getattr__(name: str) -> Any:
+    if name == "EmulatorHttpClient":
+        return _http_client_class()
+    raise AttributeError(name)
+
+
+def twilio_client(base_url: str, account_sid: str, auth_token: str, **kwargs: Any) -> Any:
+    """An official twilio.rest.Client talking to the emulator at base_url (any region or edge)."""
+    from twilio.rest import Client
+
+    return Client(account_sid, auth_token, http_client=_http_client_class()(base_url), **kwargs)
 
 
 class ControlClient:
@@ -77,6 +91,15 @@ class ControlClient:
         """Text the emulator as a handset would; returns the inbound message, opt_out_type, auto_replies."""
         payload = {"From": from_, "To": to, "Body": body, "Channel": channel, "MediaUrl": media_urls or []}
         return self._call("POST", "/inbound", json=payload)
+
+    def messages(self, account_sid: str | None = None) -> list[dict]:
+        """Every message (of one account, or all), newest first, as Twilio's Message JSON."""
+        params = {"AccountSid": account_sid} if account_sid else {}
+        return self._call("GET", "/messages", params=params)["messages"]
+
+    def requests(self) -> list[dict]:
+        """The requests the emulator served since the last reset (method, path, status, error code)."""
+        return self._call("GET", "/requests")["requests"]
 
     def opt_outs(self, account_sid: str | None = None, recipient: str | None = None) -> list[dict]:
         params = {k: v for k, v in (("AccountSid", account_sid), ("Recipient", recipient)) if v}

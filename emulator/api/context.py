@@ -9,6 +9,7 @@ from ..webhooks import Webhooks
 
 EXTENSION = "twilio_emulator"
 WEBHOOKS = "twilio_emulator_webhooks"
+REQUESTS = "twilio_emulator_requests"
 
 
 def emulator() -> Emulator:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import TwilioError
-from .phone import SenderType, sender_type
+from .phone import SenderType, is_e164, sender_type
 
 if TYPE_CHECKING:
     from .emulator import Emulator
@@ -29,7 +29,13 @@ def load_fixtures(emu: Emulator, path: str | Path) -> None:
         raise FixtureError(f"{path}: cannot read: {exc.strerror}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FixtureError(f"{path}: not valid JSON: {exc}") from None
-    _Loader(emu, str(path)).load(data)
+    load_fixture_data(emu, data, str(path))
+
+
+def load_fixture_data(emu: Emulator, data: Any, source: str = "fixture") -> None:
+    """Load an already-parsed fixture document (the control API's POST /_emulator/fixtures)."""
+    with emu.lock:
+        _Loader(emu, source).load(data)
 
 
 class _Loader:
@@ -42,9 +48,10 @@ class _Loader:
 
     def items(self, obj: dict, key: str, where: str) -> list[tuple[str, Any]]:
         value = obj.get(key, [])
+        path = f"{where}.{key}" if where else key
         if not isinstance(value, list):
-            raise self.fail(f"{where}.{key}", "must be a list")
-        return [(f"{where}.{key}[{i}]", item) for i, item in enumerate(value)]
+            raise self.fail(path, "must be a list")
+        return [(f"{path}[{i}]", item) for i, item in enumerate(value)]
 
     def obj(self, value: Any, where: str, allowed: set[str]) -> dict:
         if not isinstance(value, dict):
@@ -56,7 +63,7 @@ class _Loader:
 
     def load(self, data: Any) -> None:
         root = self.obj(data, "(top level)", {"accounts"})
-        for where, raw in self.items(root, "accounts", "accounts"):
+        for where, raw in self.items(root, "accounts", ""):
             self.account(where, raw)
 
     def account(self, where: str, raw: Any) -> None:
@@ -87,6 +94,7 @@ class _Loader:
             self.service(account, item_where, item)
         for item_where, item in self.items(spec, "opt_outs", where):
             item = self.obj(item, item_where, {"sender", "messaging_service_sid", "recipient"})
+            self.check_opt_out(item_where, item)
             self.guard(
                 item_where,
                 lambda item=item: self.emu.optouts.import_record(
@@ -94,6 +102,17 @@ class _Loader:
                     self.emu.now(),
                 ),
             )
+
+    def check_opt_out(self, where: str, item: dict) -> None:
+        from .services import SERVICE_SID
+
+        recipient, sender, service = item.get("recipient"), item.get("sender"), item.get("messaging_service_sid")
+        if not isinstance(recipient, str) or not is_e164(recipient):
+            raise self.fail(where, f"recipient {recipient!r} must be an E.164 number")
+        if sender is not None and (not isinstance(sender, str) or sender_type(sender) is None):
+            raise self.fail(where, f"sender {sender!r} is not a phone number, short code or alphanumeric ID")
+        if service is not None and (not isinstance(service, str) or not SERVICE_SID.match(service)):
+            raise self.fail(where, f"messaging_service_sid {service!r} must be MG followed by 32 hex digits")
 
     def service(self, account: Any, where: str, raw: Any) -> None:
         from .services import SERVICE_FIELDS

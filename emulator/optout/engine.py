@@ -111,8 +111,8 @@ class OptOutEngine:
                     )
                 )
             )
-        if rule.ignored_opt_in:
-            table = table.without_opt_in(rule.ignored_opt_in)
+        if rule.only_opt_in is not None:
+            table = table.with_opt_in(rule.only_opt_in)
         word = normalise(inbound.body, inbound.lenient_punctuation)
         kind = table.classify(word)
         if kind is None:

@@ -46,10 +46,12 @@ class KeywordTable:
             help=norm(help, ALWAYS_KEYWORDS[OptOutType.HELP]),
         )
 
-    def without_opt_in(self, words: frozenset[str]) -> KeywordTable:
-        return KeywordTable(self.opt_out, self.opt_in - words, self.help)
+    def with_opt_in(self, words: frozenset[str]) -> KeywordTable:
+        return KeywordTable(self.opt_out - words, words, self.help - words)
 
     def classify(self, word: str) -> OptOutType | None:
+        if not word.isascii():  # look-alikes ("ſtop", full-width letters) are no keyword
+            return None
         if word in self.opt_out:
             return OptOutType.STOP
         if word in self.opt_in:

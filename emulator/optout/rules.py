@@ -24,8 +24,9 @@ class SenderRule:
     can_receive: bool
     handling: Handling
     replies: Replies
-    # Opt-in words this sender type does not honour (toll-free: YES does not re-subscribe).
-    ignored_opt_in: frozenset[str] = frozenset()
+    # The only opt-in words this sender type honours, whatever the service adds (toll-free: the
+    # carrier layer answers START and UNSTOP only; YES and custom words do not re-subscribe).
+    only_opt_in: frozenset[str] | None = None
     # Whether HELP/INFO gets a reply while the handset is opted out of this sender.
     help_while_opted_out: bool = True
 
@@ -33,7 +34,11 @@ class SenderRule:
 SENDER_RULES: dict[SenderType, SenderRule] = {
     SenderType.LONG_CODE: SenderRule(True, Handling.ALWAYS, Replies.TWILIO),
     SenderType.TOLL_FREE: SenderRule(
-        True, Handling.ALWAYS, Replies.TOLL_FREE, ignored_opt_in=frozenset({"YES"}), help_while_opted_out=False
+        True,
+        Handling.ALWAYS,
+        Replies.TOLL_FREE,
+        only_opt_in=frozenset({"START", "UNSTOP"}),
+        help_while_opted_out=False,
     ),
     SenderType.SHORT_CODE: SenderRule(True, Handling.ADVANCED_OPT_OUT_ONLY, Replies.TWILIO),
     SenderType.ALPHANUMERIC: SenderRule(False, Handling.NEVER, Replies.TWILIO),

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify, request
 
+from ...domain.fixtures import FixtureError, load_fixture_data
 from ...domain.inbound import InboundRejected
 from ...domain.models import FINAL_STATUSES, AutoReply, Fault, Status
 from ...optout import OptOutRecord
 from ...settings import ACCOUNT_SID
 from ...webhooks.dispatcher import Delivery
-from ..context import emulator, webhooks
+from ..context import REQUESTS, emulator, webhooks
 from ..errors import ControlError
 from ..twilio import serializers
 
@@ -98,6 +99,32 @@ def inbound():  # noqa: ANN201
         "opt_out_type": outcome.opt_out_type.value if outcome.opt_out_type else None,
         "auto_replies": [auto_reply_json(r) for r in received.auto_replies],
     }, 201
+
+
+@bp.post("/fixtures")
+def load_fixtures():  # noqa: ANN201
+    """Load a fixture document (the --fixtures format) now; it lasts until the next reset."""
+    try:
+        load_fixture_data(emulator(), _payload(), "request body")
+    except FixtureError as exc:
+        raise ControlError(str(exc)) from None
+    return "", 204
+
+
+@bp.get("/messages")
+def list_messages():  # noqa: ANN201
+    """Every account's messages (or one account's), newest first, for inspection and the CLI."""
+    emu = emulator()
+    sid = _account_filter()
+    with emu.lock:
+        accounts = [a for a in emu.state.accounts.values() if sid in (None, a.sid)]
+        found = sorted((m for a in accounts for m in a.messages.values()), key=lambda m: m.seq, reverse=True)
+    return {"messages": [serializers.message(m) for m in found]}
+
+
+@bp.get("/requests")
+def recent_requests():  # noqa: ANN201
+    return {"requests": list(current_app.extensions[REQUESTS])}
 
 
 @bp.get("/opt-outs")

@@ -1,0 +1,154 @@
+"""pytest plugin (entry point `pytest11`): thin fixtures over emulator.testing.
+
+- `twilio_emulator_settings` (session, override it to configure the in-process emulator)
+- `twilio_emulator_server` (session): one emulator per test process on 127.0.0.1 and a free port,
+  or the one at --twilio-emulator-url / TWILIO_EMULATOR_URL
+- `twilio_emulator` (function): state reset before the test; returns the ControlClient
+- `twilio_client` (function): the official twilio.rest.Client with an account of its own
+- scenario files (*.toml) in the directories of the `twilio_scenario_dirs` ini option are collected
+  as tests; a failing test's report shows what the emulator saw.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import pytest
+
+from .settings import Settings
+from .testing import ControlClient, EmulatorServer, twilio_client as make_client
+
+URL_OPTION = "--twilio-emulator-url"
+URL_ENV = "TWILIO_EMULATOR_URL"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("twilio-emulator")
+    group.addoption(
+        URL_OPTION,
+        default=None,
+        help=f"use the emulator at this URL instead of starting one in-process (env {URL_ENV})",
+    )
+    parser.addini("twilio_scenario_dirs", "directories whose *.toml scenario files are collected", type="paths")
+
+
+class _External:
+    """An emulator that someone else runs (a container, `make run`)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        self.control = ControlClient(self.url)
+
+    def stop(self) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def twilio_emulator_settings() -> Settings:
+    """Settings of the in-process emulator; override this fixture to change them."""
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+def twilio_emulator_server(request: pytest.FixtureRequest, twilio_emulator_settings: Settings):
+    url = request.config.getoption(URL_OPTION) or os.environ.get(URL_ENV)
+    server = _External(url) if url else EmulatorServer(twilio_emulator_settings).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def twilio_emulator(twilio_emulator_server) -> ControlClient:
+    """The control API of a freshly reset emulator: inbound(), messages(), opt_outs(), auto_replies(),
+    settings(), webhooks(), wait_for_webhooks(), advance(), advance_clock(), faults()."""
+    twilio_emulator_server.control.reset()
+    return twilio_emulator_server.control
+
+
+@pytest.fixture
+def twilio_account(twilio_emulator) -> tuple[str, str]:
+    """A fresh (AccountSid, AuthToken) of its own, created on first use."""
+    return "AC" + secrets.token_hex(16), secrets.token_hex(16)
+
+
+@pytest.fixture
+def twilio_client(twilio_emulator_server, twilio_account):
+    """The official twilio.rest.Client, pointed at the emulator for every Twilio domain."""
+    return make_client(twilio_emulator_server.url, *twilio_account)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.when == "call" and report.failed:
+        server = getattr(item, "funcargs", {}).get("twilio_emulator_server")
+        if server is not None:
+            report.sections.append(("what the Twilio emulator saw", _recent(server.control)))
+    return report
+
+
+def _recent(control: ControlClient) -> str:
+    try:
+        requests_seen = control.requests()
+    except Exception as exc:  # the emulator may be what broke
+        return f"(could not ask the emulator: {exc})"
+    if not requests_seen:
+        return "(no requests since the reset)"
+    lines = [
+        f"{r['method']} {r['path']} -> {r['status']}" + (f" [{r['error_code']}] {r['error_message']}" if r["error_code"] else "")
+        for r in requests_seen
+    ]
+    return "\n".join(lines)
+
+
+# -- scenario files as tests ----------------------------------------------------------------------
+def pytest_collect_file(parent: pytest.Collector, file_path: Path):  # noqa: ANN201
+    if file_path.suffix != ".toml":
+        return None
+    dirs = parent.config.getini("twilio_scenario_dirs")
+    if any(file_path.parent == Path(d) for d in dirs):
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ScenarioFile(pytest.File):
+    def collect(self):  # noqa: ANN201
+        yield ScenarioItem.from_parent(self, name=self.path.stem)
+
+
+class ScenarioItem(pytest.Item):
+    def runtest(self) -> None:
+        from . import scenarios
+        from .testing import WebhookReceiver
+
+        server = getattr(self.config, "_twilio_scenario_server", None)
+        if server is None:
+            server = self.config._twilio_scenario_server = _session_server(self.config)
+        scenario = scenarios.load(self.path)
+        with WebhookReceiver() as receiver:
+            result = scenarios.run(scenario, server.url, receiver=receiver)
+        if not result.passed:
+            raise ScenarioFailed(result.report())
+
+    def repr_failure(self, excinfo, style=None):  # noqa: ANN001, ANN201
+        if isinstance(excinfo.value, ScenarioFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self):  # noqa: ANN201
+        return self.path, 0, f"scenario: {self.name}"
+
+
+class ScenarioFailed(AssertionError):
+    pass
+
+
+def _session_server(config: pytest.Config):  # noqa: ANN202
+    url = config.getoption(URL_OPTION) or os.environ.get(URL_ENV)
+    if url:
+        return _External(url)
+    server = EmulatorServer().start()
+    config.add_cleanup(server.stop)
+    return server

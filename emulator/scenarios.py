@@ -1,0 +1,358 @@
+"""Declarative opt-out scenarios (TOML), run black-box against an emulator over HTTP.
+
+A scenario declares an account (the fixture format, loaded through POST /_emulator/fixtures) and
+steps; each step does one thing and states what must follow:
+
+    description = "A STOP to a long code blocks later sends from it with 21610"
+
+    [account]
+    numbers = [{ phone_number = "+15557650001", sms_url = "$webhooks/sms" }]
+
+    [[steps]]
+    inbound = { from = "+15551230001", to = "+15557650001", body = "STOP" }
+    expect = { opt_out_type = "STOP", auto_reply = "You have successfully been unsubscribed. ...",
+               webhooks = [{ path = "/sms", params = { Body = "STOP" } }] }
+
+    [[steps]]
+    send = { from = "+15557650001", to = "+15551230001", body = "Hi" }
+    expect = { http_status = 400, error_code = 21610 }
+
+Actions: send, inbound, settings, advanced_opt_out, advance (clock seconds), step (manual
+progression), cancel (a scheduled send), wait (webhooks). Expectations: see EXPECT_KEYS.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ACTIONS = ("send", "inbound", "settings", "advanced_opt_out", "advance", "step", "cancel", "check")
+EXPECT_KEYS = {
+    "http_status": "HTTP status of the step's request",
+    "error_code": "Twilio error code of a refused request (the envelope's code)",
+    "status": "status in the create response",
+    "final_status": "status when fetched after the step (and its webhooks) finished",
+    "final_error_code": "error_code when fetched after the step",
+    "from": "the message's from when fetched after the step",
+    "opt_out_type": 'the inbound classification: "STOP", "START", "HELP" or "none"',
+    "auto_reply": "the exact auto-reply text sent back to the handset",
+    "no_auto_reply": "true: no auto-reply was sent",
+    "opt_outs": "the account's exact opt-out records: [{sender|messaging_service_sid, recipient}]",
+    "opt_outs_include": "records that must exist",
+    "opt_outs_absent": "records that must not exist",
+    "webhooks": "the exact webhook requests this step caused: [{path, params (subset)}]",
+    "messages_count": "how many messages the account has after the step",
+    "reply_error_codes": "error codes of the TwiML replies of this step's inbound webhook",
+}
+SEND_KEYS = {"from", "to", "body", "service", "media", "status_callback", "send_in", "send_at"}
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be run (bad TOML, unknown action or key)."""
+
+
+@dataclass
+class StepResult:
+    index: int
+    action: str
+    failures: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    path: str
+    steps: list[StepResult] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and all(not s.failures for s in self.steps)
+
+    def report(self) -> str:
+        if self.passed:
+            return f"PASS {self.name}"
+        lines = [f"FAIL {self.name} ({self.path})"]
+        if self.error:
+            lines.append(f"  error: {self.error}")
+        for step in self.steps:
+            for failure in step.failures:
+                lines.append(f"  step {step.index} ({step.action}): {failure}")
+        return "\n".join(lines)
+
+
+@dataclass
+class Scenario:
+    name: str
+    path: str
+    description: str
+    account: dict
+    webhook_answers: dict[str, Any]
+    steps: list[dict]
+
+
+def load(path: str | Path) -> Scenario:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ScenarioError(f"{path}: {exc}") from None
+    unknown = set(data) - {"description", "account", "webhook_answers", "steps"}
+    if unknown:
+        raise ScenarioError(f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))}")
+    steps = data.get("steps", [])
+    if not isinstance(steps, list) or not steps:
+        raise ScenarioError(f"{path}: a scenario needs [[steps]]")
+    for i, step in enumerate(steps, 1):
+        actions = [a for a in ACTIONS if a in step]
+        if len(actions) != 1:
+            raise ScenarioError(f"{path}: step {i} needs exactly one action of {', '.join(ACTIONS)}")
+        extra = set(step) - {*ACTIONS, "expect"}
+        if extra:
+            raise ScenarioError(f"{path}: step {i}: unknown key(s) {', '.join(sorted(extra))}")
+        bad = set(step.get("expect", {})) - set(EXPECT_KEYS)
+        if bad:
+            raise ScenarioError(f"{path}: step {i}: unknown expectation(s) {', '.join(sorted(bad))}")
+        if "send" in step and set(step["send"]) - SEND_KEYS:
+            raise ScenarioError(f"{path}: step {i}: unknown send key(s) {', '.join(sorted(set(step['send']) - SEND_KEYS))}")
+    return Scenario(
+        name=path.stem,
+        path=str(path),
+        description=data.get("description", ""),
+        account=data.get("account", {}),
+        webhook_answers=data.get("webhook_answers", {}),
+        steps=steps,
+    )
+
+
+def run(scenario: Scenario, base_url: str, webhook_url: str | None = None, receiver: Any = None) -> ScenarioResult:
+    """Run one scenario in a fresh account after a reset. `receiver` (emulator.testing.WebhookReceiver)
+    answers "$webhooks" URLs; without one, scenarios that use webhooks fail with a clear error."""
+    result = ScenarioResult(scenario.name, scenario.path)
+    runner = _Runner(base_url.rstrip("/"), receiver)
+    try:
+        runner.setup(scenario)
+        for i, step in enumerate(scenario.steps, 1):
+            action = next(a for a in ACTIONS if a in step)
+            step_result = StepResult(i, action)
+            runner.step(step, action, step_result)
+            result.steps.append(step_result)
+    except (requests.RequestException, ScenarioError) as exc:
+        result.error = str(exc)
+    return result
+
+
+def _replace_placeholders(value: Any, webhooks: str | None) -> Any:
+    if isinstance(value, str) and value.startswith("$webhooks"):
+        if webhooks is None:
+            raise ScenarioError("this scenario uses $webhooks but no webhook receiver is running")
+        return webhooks + value[len("$webhooks") :]
+    if isinstance(value, dict):
+        return {k: _replace_placeholders(v, webhooks) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_placeholders(v, webhooks) for v in value]
+    return value
+
+
+class _Runner:
+    def __init__(self, base_url: str, receiver: Any) -> None:
+        self.base = base_url
+        self.receiver = receiver
+        self.webhooks = receiver.url("").rstrip("/") if receiver is not None else None
+        self.session = requests.Session()
+        self.sid = "AC" + secrets.token_hex(16)
+        self.session.auth = (self.sid, secrets.token_hex(16))
+        self.last_sid: str | None = None
+
+    def control(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.request(method, f"{self.base}/_emulator{path}", timeout=30, **kwargs)
+
+    def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.request(method, f"{self.base}/2010-04-01/Accounts/{self.sid}{path}", timeout=30, **kwargs)
+
+    def setup(self, scenario: Scenario) -> None:
+        response = self.control("POST", "/reset")
+        if response.status_code != 204:
+            raise ScenarioError(f"reset failed: {response.status_code}")
+        if self.receiver is not None:
+            self.receiver.requests.clear()
+            for path, answer in scenario.webhook_answers.items():
+                if isinstance(answer, str):
+                    self.receiver.respond(path, answer)
+                else:
+                    self.receiver.respond(path, answer.get("body", ""), answer.get("status", 200))
+        account = _replace_placeholders(dict(scenario.account), self.webhooks)
+        account["sid"] = self.sid
+        account["auth_token"] = self.session.auth[1]
+        response = self.control("POST", "/fixtures", json={"accounts": [account]})
+        if response.status_code != 204:
+            raise ScenarioError(f"the [account] table was refused: {response.json().get('error')}")
+
+    def step(self, step: dict, action: str, result: StepResult) -> None:
+        expect = step.get("expect", {})
+        seen = len(self.receiver.requests) if self.receiver is not None else 0
+        args = _replace_placeholders(step[action], self.webhooks)
+        actual: dict[str, Any] = {}
+        getattr(self, f"do_{action}")(args, actual)
+        self.control("POST", "/webhooks/wait", json={"Timeout": 30})
+        self.check(expect, actual, seen, result)
+
+    # -- actions ----------------------------------------------------------------------------------
+    def do_send(self, args: dict, actual: dict) -> None:
+        form: list[tuple[str, str]] = [("To", args.get("to", "")), ("Body", args.get("body", ""))]
+        if "from" in args:
+            form.append(("From", args["from"]))
+        if "service" in args:
+            form.append(("MessagingServiceSid", args["service"]))
+        if "status_callback" in args:
+            form.append(("StatusCallback", args["status_callback"]))
+        form += [("MediaUrl", url) for url in args.get("media", [])]
+        if "send_in" in args or "send_at" in args:
+            send_at = args.get("send_at")
+            if send_at is None:
+                now = datetime.fromisoformat(self.control("GET", "/clock").json()["now"].replace("Z", "+00:00"))
+                send_at = (now + timedelta(seconds=args["send_in"])).strftime("%Y-%m-%dT%H:%M:%SZ")
+            form += [("ScheduleType", "fixed"), ("SendAt", send_at)]
+        self._record(self.api("POST", "/Messages.json", data=form), actual)
+
+    def do_inbound(self, args: dict, actual: dict) -> None:
+        payload = {"From": args.get("from"), "To": args.get("to"), "Body": args.get("body", "")}
+        if "channel" in args:
+            payload["Channel"] = args["channel"]
+        response = self.control("POST", "/inbound", json=payload)
+        actual["http_status"] = response.status_code
+        body = response.json()
+        if response.status_code == 201:
+            self.last_sid = body["message"]["sid"]
+            actual["opt_out_type"] = body["opt_out_type"] or "none"
+            actual["auto_replies"] = [r["body"] for r in body["auto_replies"]]
+
+    def do_settings(self, args: dict, actual: dict) -> None:
+        actual["http_status"] = self.control("PUT", f"/accounts/{self.sid}/settings", json=args).status_code
+
+    def do_advanced_opt_out(self, args: dict, actual: dict) -> None:
+        args = dict(args)
+        service = args.pop("service", None)
+        actual["http_status"] = self.control("PUT", f"/services/{service}/advanced-opt-out", json=args).status_code
+
+    def do_advance(self, args: dict, actual: dict) -> None:
+        actual["http_status"] = self.control("POST", "/clock/advance", json={"Seconds": args.get("seconds", 0)}).status_code
+
+    def do_step(self, args: dict, actual: dict) -> None:
+        payload = {"AccountSid": self.sid, "Steps": args.get("steps", 1), "UntilFinal": args.get("until_final", False)}
+        actual["http_status"] = self.control("POST", "/messages/advance", json=payload).status_code
+
+    def do_cancel(self, args: dict, actual: dict) -> None:
+        sid = args.get("sid") or self.last_sid
+        self._record(self.api("POST", f"/Messages/{sid}.json", data={"Status": "canceled"}), actual)
+
+    def do_check(self, args: dict, actual: dict) -> None:
+        """No action: only the expectations (about the last message, opt-outs, ...)."""
+
+    def _record(self, response: requests.Response, actual: dict) -> None:
+        actual["http_status"] = response.status_code
+        body = response.json() if response.content else {}
+        if response.status_code >= 400:
+            actual["error_code"] = body.get("code")
+        else:
+            self.last_sid = body.get("sid", self.last_sid)
+            actual["status"] = body.get("status")
+
+    # -- expectations -----------------------------------------------------------------------------
+    def check(self, expect: dict, actual: dict, seen: int, result: StepResult) -> None:
+        fail = result.failures.append
+
+        def compare(key: str, got: Any) -> None:
+            if key in expect and expect[key] != got:
+                fail(f"expected {key} = {expect[key]!r}, got {got!r}")
+
+        for key in ("http_status", "error_code", "status", "opt_out_type"):
+            compare(key, actual.get(key))
+        replies = actual.get("auto_replies", [])
+        if "auto_reply" in expect and expect["auto_reply"] not in replies:
+            fail(f"expected auto_reply {expect['auto_reply']!r}, got {replies!r}")
+        if expect.get("no_auto_reply") and replies:
+            fail(f"expected no auto-reply, got {replies!r}")
+        if {"final_status", "final_error_code", "from"} & set(expect):
+            fetched = self.api("GET", f"/Messages/{self.last_sid}.json").json() if self.last_sid else {}
+            compare("final_status", fetched.get("status"))
+            compare("final_error_code", fetched.get("error_code"))
+            compare("from", fetched.get("from"))
+        if {"opt_outs", "opt_outs_include", "opt_outs_absent"} & set(expect):
+            self.check_opt_outs(expect, fail)
+        if "messages_count" in expect:
+            listed = self.api("GET", "/Messages.json", params={"PageSize": 1000}).json()["messages"]
+            compare("messages_count", len(listed))
+        if "webhooks" in expect:
+            self.check_webhooks(expect["webhooks"], seen, fail)
+        if "reply_error_codes" in expect:
+            hooks = self.control("GET", "/webhooks", params={"MessageSid": self.last_sid}).json()["webhooks"]
+            codes = [r["error_code"] for h in hooks for r in h["replies"]]
+            compare("reply_error_codes", codes)
+
+    def check_opt_outs(self, expect: dict, fail: Any) -> None:
+        records = self.control("GET", "/opt-outs", params={"AccountSid": self.sid}).json()["opt_outs"]
+        have = {(r["sender"], r["messaging_service_sid"], r["recipient"]) for r in records}
+
+        def key(spec: dict) -> tuple:
+            return (spec.get("sender"), spec.get("messaging_service_sid"), spec.get("recipient"))
+
+        if "opt_outs" in expect:
+            want = {key(s) for s in expect["opt_outs"]}
+            if want != have:
+                fail(f"opt-out records differ: missing {sorted(want - have, key=str)}, unexpected {sorted(have - want, key=str)}")
+        for spec in expect.get("opt_outs_include", []):
+            if key(spec) not in have:
+                fail(f"expected opt-out record {spec}, have {sorted(have, key=str)}")
+        for spec in expect.get("opt_outs_absent", []):
+            if key(spec) in have:
+                fail(f"expected no opt-out record {spec}")
+
+    def check_webhooks(self, wanted: list[dict], seen: int, fail: Any) -> None:
+        if self.receiver is None:
+            fail("expectation 'webhooks' needs a webhook receiver")
+            return
+        got = self.receiver.requests[seen:]
+        if len(got) != len(wanted):
+            fail(f"expected {len(wanted)} webhook(s), got {len(got)}: {[(r.path, r.form.get('Body') or r.form.get('MessageStatus')) for r in got]}")
+            return
+        for i, (want, request) in enumerate(zip(wanted, got)):
+            if "path" in want and want["path"] != request.path:
+                fail(f"webhook {i}: expected path {want['path']!r}, got {request.path!r}")
+            for name, value in want.get("params", {}).items():
+                if request.form.get(name) != value:
+                    fail(f"webhook {i}: expected {name}={value!r}, got {request.form.get(name)!r}")
+            for name in want.get("absent", []):
+                if name in request.form:
+                    fail(f"webhook {i}: expected no {name}, got {request.form[name]!r}")
+
+
+def run_paths(paths: list[str | Path], base_url: str | None = None) -> list[ScenarioResult]:
+    """Run scenario files (directories are searched for *.toml) against base_url, or a fresh
+    in-process emulator when none is given. A webhook receiver is started for them."""
+    from .testing import EmulatorServer, WebhookReceiver
+
+    files: list[Path] = []
+    for p in map(Path, paths):
+        files.extend(sorted(p.glob("*.toml")) if p.is_dir() else [p])
+    results = []
+    server = EmulatorServer().start() if base_url is None else None
+    try:
+        with WebhookReceiver() as receiver:
+            for file in files:
+                try:
+                    scenario = load(file)
+                except ScenarioError as exc:
+                    results.append(ScenarioResult(file.stem, str(file), error=str(exc)))
+                    continue
+                results.append(run(scenario, base_url or server.url, receiver=receiver))
+    finally:
+        if server is not None:
+            server.stop()
+    return results
