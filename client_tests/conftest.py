@@ -8,12 +8,15 @@ import secrets
 import pytest
 import requests
 
+from emulator import Settings
 from emulator.testing import ControlClient, EmulatorServer, twilio_client
 
 
-@pytest.fixture(scope="session")
-def emulator_server():
-    server = EmulatorServer().start()
+@pytest.fixture(scope="session", params=["memory", "sqlite"])
+def emulator_server(request, tmp_path_factory):
+    """Every client test runs against both stores, so they cannot drift apart."""
+    db = str(tmp_path_factory.mktemp("store") / "emulator.db") if request.param == "sqlite" else None
+    server = EmulatorServer(Settings(db=db)).start()
     yield server
     server.stop()
 

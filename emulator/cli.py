@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A local Twilio Messaging emulator with Twilio's opt-out rules (STOP/START/HELP, error 21610). "
         "Point the official Twilio SDKs at it instead of api.twilio.com.",
         epilog="Every serve option can also be set by environment: TWILIO_EMULATOR_HOST, _PORT, _ACCOUNTS "
-        "(SID:TOKEN,...), _STRICT_ACCOUNTS, _STRICT_SENDERS, _FIXTURES, _LOG_LEVEL, _WEBHOOK_TIMEOUT, _WEBHOOK_WORKERS.",
+        "(SID:TOKEN,...), _STRICT_ACCOUNTS, _STRICT_SENDERS, _FIXTURES, _DB, _LOG_LEVEL, _WEBHOOK_TIMEOUT, _WEBHOOK_WORKERS.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="refuse (21606) a From the account does not own, instead of provisioning it on first send",
     )
     serve.add_argument("--fixtures", metavar="PATH", help="JSON seed file loaded at start and at every reset")
+    serve.add_argument(
+        "--db", metavar="PATH", help="keep all state in this SQLite file across restarts (default: in memory)"
+    )
     serve.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default INFO")
     serve.add_argument(
         "--webhook-timeout", type=float, metavar="SECONDS", help="a webhook slower than this fails with 11200 (default 15)"
@@ -92,6 +95,7 @@ def serve(args: argparse.Namespace) -> int:
             strict_accounts=args.strict_accounts,
             strict_senders=args.strict_senders,
             fixtures=args.fixtures,
+            db=args.db,
             log_level=args.log_level,
             webhook_timeout=args.webhook_timeout,
             webhook_workers=args.webhook_workers,

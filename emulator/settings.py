@@ -22,6 +22,7 @@ class Settings:
     strict_accounts: bool = False  # only declared accounts authenticate
     strict_senders: bool = False  # default for new accounts: 21606 for a From the account does not own
     fixtures: str | None = None  # JSON seed file loaded at start and at every reset
+    db: str | None = None  # SQLite file that keeps all state across restarts; None keeps it in memory
     log_level: str = "INFO"
     webhook_timeout: float = 15.0  # seconds before a webhook counts as failed (11200)
     webhook_workers: int = 4  # background delivery threads

@@ -42,6 +42,7 @@ class Accounts:
                 account.settings.auth_token = token
             if settings:
                 self.update_settings(sid, settings)
+            self.emu.touch(account)
             return account
 
     def authenticate(self, username: str | None, password: str | None, path_sid: str | None = None) -> Account:
@@ -65,6 +66,7 @@ class Accounts:
                 return self.declare(username, password)
             if account.settings.auth_token is None:
                 account.settings.auth_token = password
+                self.emu.touch(account)
             elif not hmac.compare_digest(account.settings.auth_token, password):
                 raise AuthenticationFailed()
             return account
@@ -83,6 +85,7 @@ class Accounts:
                 raise AuthenticationFailed()
             account = self.declare(path_sid)
         account.api_keys[key] = secret
+        self.emu.touch(account)
         return account
 
     def update_settings(self, sid: str, changes: dict) -> AccountSettings:
@@ -109,4 +112,5 @@ class Accounts:
             account = self.emu.state.accounts.get(sid) or self.declare(sid)
             for name, value in clean.items():
                 setattr(account.settings, name, value)
+            self.emu.touch(account)
             return account.settings

@@ -18,7 +18,9 @@ from typing import Any
 from ..optout import OptOutEngine
 from ..settings import Settings
 from .clock import SystemClock
+from ..storage import MemoryStore, SqliteStore, Store
 from .models import Account, Fault, Sender
+from .phone import SenderType
 from .sids import SidFactory
 
 log = logging.getLogger("emulator")
@@ -37,8 +39,38 @@ class State:
         return self.seq
 
 
+class ChangeLock:
+    """The emulator's re-entrant lock. When the outermost holder releases it, the records changed
+    meanwhile are written to the store in one batch: a change is durable before anyone can see it."""
+
+    def __init__(self, flush: Callable[[], None]) -> None:
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._flush = flush
+
+    def __enter__(self) -> ChangeLock:
+        self._lock.acquire()
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        try:
+            if self._depth == 0:
+                self._flush()
+        finally:
+            self._lock.release()
+
+
 class Emulator:
-    def __init__(self, settings: Settings | None = None, *, clock: Any = None, sids: SidFactory | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        clock: Any = None,
+        sids: SidFactory | None = None,
+        store: Store | None = None,
+    ) -> None:
         from .accounts import Accounts
         from .inbound import Inbound
         from .messages import Messages
@@ -48,8 +80,12 @@ class Emulator:
         self.settings = settings or Settings()
         self.clock = clock or SystemClock()
         self.sids = sids or SidFactory()
-        self.lock = threading.RLock()
-        self.optouts = OptOutEngine()
+        self.store: Store = store or (SqliteStore(self.settings.db) if self.settings.db else MemoryStore())
+        self._persist = not isinstance(self.store, MemoryStore)
+        self._changed: dict[int, Any] = {}
+        self._deleted: list[Any] = []
+        self.lock = ChangeLock(self._flush)
+        self.optouts = OptOutEngine(on_change=self._record_changed)
         self._subscribers: dict[str, list[Callable[..., None]]] = {}
         # Timed work (scheduled sends, timed progression): a heap run when due by a ticker thread,
         # and at once when the clock is advanced through the control API.
@@ -63,26 +99,82 @@ class Emulator:
         self.messages = Messages(self)
         self.inbound = Inbound(self)
         self.state = State()
-        self.reset()
+        with self.lock:
+            stored = self.store.load()
+            if any(stored.values()):
+                self._restore(stored)
+            else:
+                self._seed()
 
     def now(self):  # noqa: ANN201 - a datetime
         return self.clock.now()
 
     def reset(self) -> None:
-        """All state back to what the settings declare (accounts, fixtures)."""
-        from .fixtures import load_fixtures
-
+        """All state back to what the settings declare (accounts, fixtures), in memory and store."""
         with self.lock:
             self.state = State()
             self.optouts.reset()
             self._tasks.clear()
+            self._changed.clear()
+            self._deleted.clear()
             if hasattr(self.clock, "reset"):
                 self.clock.reset()
+            self.store.clear()
             self.emit("reset")
-            for sid, token in self.settings.accounts:
-                self.accounts.declare(sid, token)
-            if self.settings.fixtures:
-                load_fixtures(self, self.settings.fixtures)
+            self._seed()
+
+    def _seed(self) -> None:
+        from .fixtures import load_fixtures
+
+        for sid, token in self.settings.accounts:
+            self.accounts.declare(sid, token)
+        if self.settings.fixtures:
+            load_fixtures(self, self.settings.fixtures)
+
+    def _restore(self, stored: dict[str, list[Any]]) -> None:
+        """Rebuild the state a store kept, and resume what was in flight."""
+        state = self.state
+        for account in stored["accounts"]:
+            state.accounts[account.sid] = account
+        for sender in stored["senders"]:
+            account = state.accounts[sender.account_sid]
+            account.senders[sender.sid] = sender
+            if sender.type is SenderType.ALPHANUMERIC:
+                account.alpha_senders[sender.address] = sender
+            else:
+                state.owners[sender.address] = sender
+        for service in stored["services"]:
+            state.accounts[service.account_sid].services[service.sid] = service
+        for message in stored["messages"]:
+            state.accounts[message.account_sid].messages[message.sid] = message
+            state.seq = max(state.seq, message.seq)
+        for reply in stored["auto_replies"]:
+            state.accounts[reply.account_sid].auto_replies.append(reply)
+        self.optouts.restore(stored["opt_outs"])
+        self.messages.resume()
+
+    # -- persistence: domain code touches what it changes; the lock's release writes it -----------
+    def touch(self, *records: Any) -> None:
+        if self._persist:
+            for record in records:
+                self._changed[id(record)] = record
+
+    def forget(self, record: Any) -> None:
+        if self._persist:
+            self._changed.pop(id(record), None)
+            self._deleted.append(record)
+
+    def _record_changed(self, record: Any, present: bool) -> None:
+        if present:
+            self.touch(record)
+        else:
+            self.forget(record)
+
+    def _flush(self) -> None:
+        if self._changed or self._deleted:
+            changed, deleted = list(self._changed.values()), self._deleted
+            self._changed, self._deleted = {}, []
+            self.store.write(changed, deleted)
 
     # -- timed work -----------------------------------------------------------------------------
     def schedule(self, due: datetime, task: Callable[[], None]) -> None:
@@ -118,6 +210,7 @@ class Emulator:
         """Stop background threads (the clock ticker and any subscribers' workers)."""
         self._closed.set()
         self.emit("close")
+        self.store.close()
 
     # A tiny event bus: the domain announces, subsystems such as webhooks listen.
     def subscribe(self, event: str, handler: Callable[..., None]) -> None:

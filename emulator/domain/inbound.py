@@ -128,4 +128,5 @@ class Inbound:
             )
             reply.message_sid = logged.sid
         account.auto_replies.append(reply)
+        self.emu.touch(reply)
         return reply

@@ -248,6 +248,7 @@ class Messages:
             seq=self.emu.state.next_seq(),
         )
         account.messages[message.sid] = message
+        self.emu.touch(message)
         return message
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -259,6 +260,15 @@ class Messages:
                 pass
         elif mode == "timed":
             self._schedule_step(account, message)
+
+    def resume(self) -> None:
+        """After a restart from a store: re-arm scheduled sends and carry on unfinished messages."""
+        for account in self.emu.state.accounts.values():
+            for message in account.messages.values():
+                if message.status is Status.SCHEDULED and message.send_at is not None:
+                    self.emu.schedule(message.send_at, lambda a=account, m=message: self._fire_scheduled(a, m))
+                elif message.status not in FINAL_STATUSES:
+                    self._start(account, message)
 
     def _schedule_step(self, account: Account, message: Message) -> None:
         def fire() -> None:
@@ -309,6 +319,7 @@ class Messages:
         now = self.emu.now()
         message.status = status
         message.date_updated = now
+        self.emu.touch(message)
         if status is Status.SENT:
             message.date_sent = now
         if error is not None:
@@ -351,6 +362,7 @@ class Messages:
                 seq=self.emu.state.next_seq(),
             )
             account.messages[message.sid] = message
+            self.emu.touch(message)
             return message
 
     # -- list, fetch, update, delete ------------------------------------------------------------
@@ -388,6 +400,7 @@ class Messages:
             else:
                 raise errors.InvalidUpdate(reason="Body or Status is required")
             message.date_updated = self.emu.now()
+            self.emu.touch(message)
             return message
 
     def delete(self, account: Account, sid: str, path: str) -> None:
@@ -396,6 +409,7 @@ class Messages:
             if message.status not in FINAL_STATUSES and message.status is not Status.SCHEDULED:
                 raise errors.MessageInFlight()
             del account.messages[sid]
+            self.emu.forget(message)
 
 
 def _segments(body: str, media_urls: tuple[str, ...]) -> int:

@@ -56,6 +56,7 @@ class Numbers:
                 account.alpha_senders[address] = sender
             else:
                 self.emu.state.owners[address] = sender
+            self.emu.touch(sender)
             return sender
 
     def resolve_from(self, account: Account, address: str) -> Sender:
@@ -112,6 +113,7 @@ class Numbers:
             sender = self._get(account, sid, PHONE_NUMBER_TYPES, path)
             self._configure(sender, config)
             sender.date_updated = self.emu.now()
+            self.emu.touch(sender)
             return sender
 
     def delete(self, account: Account, sid: str, path: str) -> None:
@@ -125,7 +127,9 @@ class Numbers:
             service = account.services.get(sender.service_sid)
             if service is not None:
                 service.sender_sids.remove(sender.sid)
+                self.emu.touch(service)
         del account.senders[sender.sid]
+        self.emu.forget(sender)
         if sender.type is SenderType.ALPHANUMERIC:
             account.alpha_senders.pop(sender.address, None)
         else:
@@ -148,6 +152,7 @@ class Numbers:
             sender = self._get(account, sid, (SenderType.SHORT_CODE,), path)
             self._configure(sender, config)
             sender.date_updated = self.emu.now()
+            self.emu.touch(sender)
             return sender
 
 

@@ -55,6 +55,7 @@ class Services:
             )
             self._apply(service, attrs)
             account.services[service.sid] = service
+            self.emu.touch(service)
             return service
 
     def list(self, account: Account) -> list[MessagingService]:
@@ -79,6 +80,7 @@ class Services:
             service = self.fetch(account, sid, path)
             self._apply(service, attrs)
             service.date_updated = self.emu.now()
+            self.emu.touch(service)
             return service
 
     def delete(self, account: Account, sid: str, path: str) -> None:
@@ -86,7 +88,9 @@ class Services:
             service = self.fetch(account, sid, path)
             for sender_sid in service.sender_sids:
                 account.senders[sender_sid].service_sid = None
+                self.emu.touch(account.senders[sender_sid])
             del account.services[sid]
+            self.emu.forget(service)
 
     @staticmethod
     def _apply(service: MessagingService, attrs: dict) -> None:
@@ -115,6 +119,7 @@ class Services:
                 raise SenderInAnotherService()
             sender.service_sid = service.sid
             service.sender_sids.append(sender.sid)
+            self.emu.touch(sender, service)
             return sender
 
     def list_senders(self, account: Account, service_sid: str, pool: str, path: str) -> list[Sender]:
@@ -135,6 +140,7 @@ class Services:
             sender = self.fetch_sender(account, service_sid, pool, sender_sid, path)
             account.services[service_sid].sender_sids.remove(sender.sid)
             sender.service_sid = None
+            self.emu.touch(sender, account.services[service_sid])
             if sender.type is SenderType.ALPHANUMERIC:  # an alpha sender exists only in a pool
                 self.emu.numbers.release(account, sender)
 
@@ -159,6 +165,7 @@ class Services:
         sender = candidates[zlib.crc32(recipient.encode()) % len(candidates)]
         if service.sticky_sender:
             service.sticky[recipient] = sender.sid
+            self.emu.touch(service)
         return sender
 
     # -- Advanced Opt-Out -----------------------------------------------------------------------
@@ -185,4 +192,5 @@ class Services:
                 values[name] = value
             current = service.advanced_opt_out
             service.advanced_opt_out = AdvancedOptOut(**{**current.__dict__, **values})
+            self.emu.touch(service)
             return service.advanced_opt_out

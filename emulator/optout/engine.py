@@ -7,6 +7,7 @@ Callers serialise access (the Emulator's lock); the engine itself keeps no lock.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -69,11 +70,33 @@ def _service_key(account_sid: str, service_sid: str, recipient: str) -> tuple:
 
 
 class OptOutEngine:
-    def __init__(self) -> None:
+    def __init__(self, on_change: Callable[[OptOutRecord, bool], None] | None = None) -> None:
         self._records: dict[tuple, OptOutRecord] = {}
+        # Told of every record written (True) or removed (False), so a store can persist it.
+        self._on_change = on_change or (lambda record, present: None)
 
     def reset(self) -> None:
         self._records.clear()
+
+    def restore(self, records: list[OptOutRecord]) -> None:
+        """Put back records a store kept (no change notifications: they are stored already)."""
+        for record in records:
+            key = (
+                _sender_key(record.account_sid, record.sender, record.recipient)
+                if record.sender is not None
+                else _service_key(record.account_sid, record.messaging_service_sid, record.recipient)  # type: ignore[arg-type]
+            )
+            self._records[key] = record
+
+    def _put(self, key: tuple, record: OptOutRecord) -> None:
+        self._records[key] = record
+        self._on_change(record, True)
+
+    def _remove(self, key: tuple) -> OptOutRecord | None:
+        record = self._records.pop(key, None)
+        if record is not None:
+            self._on_change(record, False)
+        return record
 
     def __len__(self) -> int:
         return len(self._records)
@@ -139,8 +162,9 @@ class OptOutEngine:
             if sender is not None
             else _service_key(account_sid, service_sid, recipient)  # type: ignore[arg-type]
         )
-        record = OptOutRecord(account_sid, sender, service_sid, recipient, now)
-        return self._records.setdefault(key, record)
+        if key not in self._records:
+            self._put(key, OptOutRecord(account_sid, sender, service_sid, recipient, now))
+        return self._records[key]
 
     def list(self, account_sid: str | None = None, recipient: str | None = None) -> list[OptOutRecord]:
         return [
@@ -154,20 +178,21 @@ class OptOutEngine:
         added = False
         key = _sender_key(inbound.account_sid, inbound.sender, inbound.recipient)
         if key not in self._records:
-            self._records[key] = OptOutRecord(inbound.account_sid, inbound.sender, None, inbound.recipient, now)
+            self._put(key, OptOutRecord(inbound.account_sid, inbound.sender, None, inbound.recipient, now))
             added = True
         if inbound.service_sid is not None:
             key = _service_key(inbound.account_sid, inbound.service_sid, inbound.recipient)
             if key not in self._records:
-                self._records[key] = OptOutRecord(
-                    inbound.account_sid, None, inbound.service_sid, inbound.recipient, now, inbound.sender
+                self._put(
+                    key,
+                    OptOutRecord(inbound.account_sid, None, inbound.service_sid, inbound.recipient, now, inbound.sender),
                 )
                 added = True
         return added
 
     def _opt_in(self, inbound: Inbound) -> bool:
         # Only the sender the STOP went to can lift it; that lifts its service record too.
-        had_sender_record = self._records.pop(_sender_key(inbound.account_sid, inbound.sender, inbound.recipient), None)
+        had_sender_record = self._remove(_sender_key(inbound.account_sid, inbound.sender, inbound.recipient))
         if inbound.service_sid is None:
             return had_sender_record is not None
         service_key = _service_key(inbound.account_sid, inbound.service_sid, inbound.recipient)
@@ -175,7 +200,7 @@ class OptOutEngine:
         if service_record is not None and (
             had_sender_record is not None or service_record.origin_sender in (None, inbound.sender)
         ):
-            del self._records[service_key]
+            self._remove(service_key)
             return True
         return had_sender_record is not None
 

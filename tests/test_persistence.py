@@ -1,0 +1,144 @@
+"""The SQLite store: state survives restarts (even SIGKILL), resets clear it, migrations apply."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from emulator.domain.emulator import Emulator
+from emulator.domain.messages import CreateMessage
+from emulator.settings import Settings
+from emulator.storage import SqliteStore
+from emulator.storage.sqlite import _migrations
+
+AC = "AC" + "1" * 32
+HANDSET, NUMBER = "+15551230001", "+15557650001"
+
+
+def test_everything_comes_back_after_a_restart(tmp_path):
+    db = str(tmp_path / "state.db")
+    first = Emulator(Settings(db=db))
+    account = first.accounts.authenticate(AC, "token")
+    sent = first.messages.create(account, CreateMessage(to=HANDSET, from_=NUMBER, body="hi"))
+    service = first.services.create(account, friendly_name="alerts")
+    first.services.add_sender(account, service.sid, "alpha_senders", "ACME", "/")
+    first.inbound.receive(HANDSET, NUMBER, "STOP")
+    first.close()
+
+    second = Emulator(Settings(db=db))
+    restored = second.state.accounts[AC]
+    assert restored.settings.auth_token == "token"
+    assert restored.messages[sent.sid].status.value == "delivered"
+    assert [m.direction.value for m in restored.messages.values()] == ["outbound-api", "inbound"]
+    assert restored.services[service.sid].friendly_name == "alerts"
+    assert restored.alpha_senders["ACME"].service_sid == service.sid
+    assert [r.body for r in restored.auto_replies][0].startswith("You have successfully been unsubscribed")
+    assert second.optouts.blocking_record(AC, HANDSET, NUMBER) is not None
+    with pytest.raises(Exception, match="unsubscribed"):
+        second.messages.create(restored, CreateMessage(to=HANDSET, from_=NUMBER, body="again"))
+    # A wrong token is still refused: the account kept its token.
+    with pytest.raises(Exception, match="Authenticate"):
+        second.accounts.authenticate(AC, "other")
+    second.close()
+
+
+def test_reset_clears_the_store_too(tmp_path):
+    db = str(tmp_path / "state.db")
+    emulator = Emulator(Settings(db=db))
+    emulator.accounts.authenticate(AC, "token")
+    emulator.reset()
+    emulator.close()
+    assert Emulator(Settings(db=db)).state.accounts == {}
+
+
+def test_start_START_removes_the_stored_record(tmp_path):
+    db = str(tmp_path / "state.db")
+    emulator = Emulator(Settings(db=db))
+    account = emulator.accounts.authenticate(AC, "token")
+    emulator.messages.create(account, CreateMessage(to=HANDSET, from_=NUMBER, body="hi"))
+    emulator.inbound.receive(HANDSET, NUMBER, "STOP")
+    emulator.inbound.receive(HANDSET, NUMBER, "START")
+    emulator.close()
+    assert Emulator(Settings(db=db)).optouts.list() == []
+
+
+def test_migrations_bring_a_new_file_to_the_latest_version(tmp_path):
+    path = str(tmp_path / "m.db")
+    store = SqliteStore(path)
+    latest = max(number for number, _ in _migrations())
+    assert store.schema_version == latest
+    store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"accounts", "messages", "opt_outs", "senders", "services", "auto_replies"} <= tables
+    # Opening again applies nothing twice.
+    assert SqliteStore(path).schema_version == latest
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(db: str, port: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emulator", "serve", "--port", str(port), "--db", db, "--log-level", "WARNING"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/_emulator/health", timeout=1).ok:
+                return process
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    process.kill()
+    raise AssertionError("the emulator did not start")
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_an_acknowledged_opt_out_survives_sigkill(tmp_path):
+    db = str(tmp_path / "killed.db")
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = _serve(db, port)
+    try:
+        sent = requests.post(
+            f"{base}/2010-04-01/Accounts/{AC}/Messages.json",
+            data={"To": HANDSET, "From": NUMBER, "Body": "hi"},
+            auth=(AC, "token"),
+            timeout=5,
+        )
+        assert sent.status_code == 201
+        stop = requests.post(f"{base}/_emulator/inbound", json={"From": HANDSET, "To": NUMBER, "Body": "STOP"}, timeout=5)
+        assert stop.status_code == 201 and stop.json()["opt_out_type"] == "STOP"
+    finally:
+        os.kill(process.pid, signal.SIGKILL)  # right after the acknowledgement: no clean shutdown
+        process.wait()
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = _serve(db, port)
+    try:
+        records = requests.get(f"{base}/_emulator/opt-outs", params={"Recipient": HANDSET}, timeout=5).json()
+        assert [(r["sender"], r["recipient"]) for r in records["opt_outs"]] == [(NUMBER, HANDSET)]
+        refused = requests.post(
+            f"{base}/2010-04-01/Accounts/{AC}/Messages.json",
+            data={"To": HANDSET, "From": NUMBER, "Body": "again"},
+            auth=(AC, "token"),
+            timeout=5,
+        )
+        assert refused.status_code == 400 and refused.json()["code"] == 21610
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
