@@ -50,8 +50,6 @@ class KeywordTable:
         return KeywordTable(self.opt_out - words, words, self.help - words)
 
     def classify(self, word: str) -> OptOutType | None:
-        if not word.isascii():  # look-alikes ("ſtop", full-width letters) are no keyword
-            return None
         if word in self.opt_out:
             return OptOutType.STOP
         if word in self.opt_in:
@@ -69,4 +67,6 @@ def normalise(body: str, lenient_punctuation: bool = False) -> str:
     word = body.strip()
     if lenient_punctuation:
         word = word.strip(PUNCTUATION).strip()
-    return word.upper()
+    # Keywords are ASCII: a body with any other letter ("ſtop", "ＳＴＯＰ") is no keyword, even where
+    # upper-casing would turn it into one.
+    return word.upper() if word.isascii() else word
