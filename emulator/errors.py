@@ -121,7 +121,7 @@ class QueueFull(TwilioError):
 
 class NotReachable(TwilioError):
     code = 21612
-    message = "The 'To' phone number: {to}, is not currently reachable using the 'From' phone number: {from_} via SMS."
+    message = "The 'To' phone number: {to}, is not currently reachable using the 'From' phone number: {from_} via {channel}."
 
 
 class NotMobile(TwilioError):

@@ -11,7 +11,7 @@ from .. import errors
 from .models import FINAL_STATUSES, Account, Direction, Message, MessagingService, Sender, Status
 from .paging import Page, paginate
 from .phone import SenderType, is_e164, is_nanp, sender_type
-from .segments import count_segments
+from .segments import count_segments, smart_encode
 from .services import SERVICE_SID
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ class CreateMessage:
     content_sid: str | None = None
     status_callback: str | None = None
     status_callback_method: str = "POST"
+    smart_encoded: bool | None = None  # None: the Messaging Service's smart_encoding decides
     schedule_type: str | None = None
     send_at: str | None = None
     direction: Direction = Direction.OUTBOUND_API
@@ -107,11 +108,12 @@ class Messages:
                 raise errors.BodyTooLong()
             if len(req.media_urls) > MAX_MEDIA:
                 raise errors.TooManyMedia()
+            channel = "MMS" if req.media_urls else "SMS"
             if to in MAGIC_TO:
-                raise MAGIC_TO[to](to=to, from_=req.from_)
+                raise MAGIC_TO[to](to=to, from_=req.from_, channel=channel)
             if sender is not None and sender.type is SenderType.ALPHANUMERIC and is_nanp(to):
                 # US and Canada carriers accept no alphanumeric sender IDs.
-                raise errors.NotReachable(to=to, from_=sender.address)
+                raise errors.NotReachable(to=to, from_=sender.address, channel=channel)
             send_at = self._check_schedule(req, service)
             pool_sender = None
             if sender is None and service is not None:
@@ -222,6 +224,7 @@ class Messages:
     ) -> Message:
         now = self.emu.now()
         by_service = sender is None and service is not None
+        smart = req.smart_encoded if req.smart_encoded is not None else bool(service and service.smart_encoding)
         if req.schedule_type is not None:
             status = Status.SCHEDULED
         else:
@@ -237,8 +240,9 @@ class Messages:
             date_created=now,
             date_updated=now,
             messaging_service_sid=service.sid if service is not None else None,
+            smart_encoded=smart,
             # Through a service no sender is assigned yet, so Twilio reports "0" segments.
-            num_segments=0 if by_service else _segments(body, req.media_urls),
+            num_segments=0 if by_service else _segments(body, req.media_urls, smart),
             media_urls=req.media_urls,
             status_callback=req.status_callback
             or (service.status_callback if service is not None else None)
@@ -291,7 +295,7 @@ class Messages:
                 pool_sender = account.senders.get(message.pool_sender_sid or "")
                 if pool_sender is not None:
                     message.from_ = pool_sender.address
-                message.num_segments = _segments(message.body, message.media_urls)
+                message.num_segments = _segments(message.body, message.media_urls, message.smart_encoded)
                 # The opt-out check of a service send happens now, when its sender is assigned.
                 if message.to == MAGIC_TO_OPTED_OUT or self._blocked(account, message.to, pool_sender, service):
                     self._set_status(message, Status.FAILED, _unsubscribed(account))
@@ -412,9 +416,11 @@ class Messages:
             self.emu.forget(message)
 
 
-def _segments(body: str, media_urls: tuple[str, ...]) -> int:
+def _segments(body: str, media_urls: tuple[str, ...], smart_encoded: bool = False) -> int:
     # An MMS is billed as one message whatever its text.
-    return 1 if media_urls else max(count_segments(body), 1)
+    if media_urls:
+        return 1
+    return max(count_segments(smart_encode(body) if smart_encoded else body), 1)
 
 
 def _unsubscribed(account: Account) -> errors.UnsubscribedRecipient:

@@ -97,6 +97,7 @@ class Message:
     send_at: datetime | None = None  # scheduled messages
     pool_sender_sid: str | None = None  # the Messaging Service pool sender picked for it
     fault: Fault | None = None  # an injected delivery failure, applied when it is reached
+    smart_encoded: bool = False  # segments are counted after Smart Encoding
 
 
 @dataclass

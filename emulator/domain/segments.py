@@ -29,6 +29,7 @@ __all__ = [
     "GSM7_EXTENDED",
     "encoding",
     "count_segments",
+    "smart_encode",
 ]
 
 GSM7 = "GSM-7"
@@ -133,3 +134,32 @@ def count_segments(body: str) -> int:
         start = end
         parts += 1
     return parts + 1
+
+
+# Smart Encoding (SmartEncoded=true, or a Messaging Service's smart_encoding): Twilio replaces
+# look-alike characters with GSM-7 ones before sending, so a body can drop from UCS-2 to GSM-7.
+# The main families of Twilio's map: full-width ASCII, quotes, dashes, spaces, fractions, ellipsis.
+_SMART = {
+    **{chr(code): chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)},  # full-width ASCII
+    **dict.fromkeys("\u2018\u2019\u201a\u201b\u02bb\u02bc\u02bd\u02b9\u02c8\u02ca\u02cb\u00b4\u0060\u275b\u275c", "'"),
+    **dict.fromkeys("\u00ab\u00bb\u201c\u201d\u201e\u201f\u02ba\u02ee\u275d\u275e\u301d\u301e", '"'),
+    **dict.fromkeys("\u2010\u2013\u2014\u2015\u2043\u2022\ufe63", "-"),
+    **dict.fromkeys("\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000", " "),
+    **dict.fromkeys("\u200b\u2060\ufeff", ""),
+    "\u2026": "...",
+    "\u00bc": "1/4",
+    "\u00bd": "1/2",
+    "\u00be": "3/4",
+    "\u00f7": "/",
+    "\u2044": "/",
+    "\u2215": "/",
+    "\u203c": "!!",
+    "\u3001": ",",
+    "\u3002": ".",
+}
+_SMART_TABLE = str.maketrans(_SMART)
+
+
+def smart_encode(body: str) -> str:
+    """The body as Twilio's Smart Encoding sends it (look-alikes replaced by GSM-7 characters)."""
+    return body if body.isascii() and "`" not in body else body.translate(_SMART_TABLE)

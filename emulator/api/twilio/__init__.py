@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask
 
 from . import messages, numbers, services
-from .auth import authenticate
+from .auth import authenticate, check_form_encoding
 
 
 def register(app: Flask) -> None:
@@ -13,6 +13,7 @@ def register(app: Flask) -> None:
     messaging = Blueprint("messaging", __name__, url_prefix="/v1")
     for bp in (api, messaging):
         bp.before_request(authenticate)
+        bp.before_request(check_form_encoding)
     messages.register(api)
     numbers.register(api)
     services.register(messaging)

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 from flask import g, request
 
-from ...errors import NotFound
+from urllib.parse import parse_qsl
+
+from ...errors import InvalidParameter, NotFound
 from ..context import emulator
+
+
+def check_form_encoding() -> None:
+    """Blueprint before_request: a form that is not UTF-8 is refused, not silently emptied."""
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return
+    raw = request.get_data(cache=True, parse_form_data=False)
+    try:
+        parse_qsl(raw.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise InvalidParameter("The request body is not valid UTF-8 form data") from None
 
 
 def authenticate() -> None:

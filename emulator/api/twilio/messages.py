@@ -26,12 +26,13 @@ def create(AccountSid: str):  # noqa: N803, ANN201 - Twilio's path parameter nam
         media_urls=tuple(form.getlist("MediaUrl")),
         content_sid=params.text(form, "ContentSid"),
         status_callback=params.text(form, "StatusCallback"),
+        smart_encoded=params.boolean(form, "SmartEncoded"),
         schedule_type=params.text(form, "ScheduleType"),
         send_at=params.text(form, "SendAt"),
     )
     # Accepted for compatibility; their effects are outside what the emulator models.
     params.integer(form, "ValidityPeriod", 1, 36000)
-    for flag in ("ProvideFeedback", "ForceDelivery", "SmartEncoded", "SendAsMms"):
+    for flag in ("ProvideFeedback", "ForceDelivery", "SendAsMms"):
         params.boolean(form, flag)
     message = emulator().messages.create(g.account, req)
     return serializers.message(message), 201
@@ -49,7 +50,8 @@ def list_(AccountSid: str):  # noqa: N803, ANN201
     )
     result = emulator().messages.list(g.account, filters, page, page_size, args.get("PageToken"))
     records = [serializers.message(m) for m in result.items]
-    return serializers.page_2010("messages", result, records, request.path, params.present(args, FILTERS))
+    filters = params.present(args, FILTERS)
+    return serializers.page_2010("messages", result, records, request.path, filters, args.get("PageToken"))
 
 
 def fetch(AccountSid: str, sid: str):  # noqa: N803, ANN201

@@ -37,7 +37,8 @@ def _page(key: str, records: list, serialize) -> dict:  # noqa: ANN001
     page_size, page = parse_paging(args.get("PageSize"), args.get("Page"))
     result = paginate(records, page, page_size, args.get("PageToken"), key=lambda s: s.sid)
     filters = params.present(args, ("PhoneNumber", "FriendlyName", "ShortCode"))
-    return serializers.page_2010(key, result, [serialize(s) for s in result.items], request.path, filters)
+    records = [serialize(s) for s in result.items]
+    return serializers.page_2010(key, result, records, request.path, filters, args.get("PageToken"))
 
 
 def create_number(AccountSid: str):  # noqa: N803, ANN201

@@ -73,7 +73,7 @@ def incoming_phone_number(s: Sender) -> dict:
         "origin": "twilio",
         "phone_number": s.address,
         "sid": s.sid,
-        "sms_application_sid": "",
+        "sms_application_sid": None,
         "sms_fallback_method": s.sms_fallback_method,
         "sms_fallback_url": s.sms_fallback_url,
         "sms_method": s.sms_method,
@@ -114,7 +114,9 @@ def short_code(s: Sender) -> dict:
     }
 
 
-def page_2010(key: str, page: Page, records: list[dict], path: str, filters: dict[str, str]) -> dict:
+def page_2010(
+    key: str, page: Page, records: list[dict], path: str, filters: dict[str, str], token: str | None = None
+) -> dict:
     """Twilio's 2010 page envelope: root-relative URIs carrying the filters (reference 6.5)."""
 
     def uri(page_number: int, token: str | None = None) -> str:
@@ -133,7 +135,7 @@ def page_2010(key: str, page: Page, records: list[dict], path: str, filters: dic
         "page_size": page.page_size,
         "previous_page_uri": uri(page.page - 1, f"PB{sids[0]}") if page.page > 0 and sids else None,
         "start": page.start,
-        "uri": uri(page.page),
+        "uri": uri(page.page, token),
     }
 
 

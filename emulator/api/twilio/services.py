@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, request
 
 from ...domain.paging import paginate, parse_paging
+from ...errors import InvalidParameter
 from ..context import emulator
 from . import params, serializers
 
@@ -59,6 +60,8 @@ def _page(key: str, records: list, serialize) -> dict:  # noqa: ANN001
 
 
 def create_service():  # noqa: ANN201
+    if not request.form.get("FriendlyName"):
+        raise InvalidParameter("Missing required parameter FriendlyName in the post body")
     service = emulator().services.create(g.account, **_attrs())
     return serializers.service(service, _base()), 201
 

@@ -1,0 +1,418 @@
+"""Black-box tests of Twilio's error envelope, routing errors, authentication, account isolation, malformed
+requests and the SDK's exception mapping.
+
+Expected values come from the README ("Accounts", "Errors") and ../shared/twilio-behaviour.md sections 4, 6
+and 10.2."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+
+import pytest
+import requests
+from twilio.base.exceptions import TwilioRestException
+from twilio.rest import Client
+
+from client_tests.spec import assert_matches
+
+from emulator.testing import EmulatorHttpClient, twilio_client
+
+ENVELOPE = {"code", "message", "more_info", "status"}
+AUTH_MESSAGES = {"Authenticate", "Authentication Error - invalid username"}  # reference 4.2, two periods
+TO = "+15551230001"
+FROM = "+15557650001"
+
+
+def assert_envelope(response: requests.Response, code: int, status: int, message: str | None = None) -> dict:
+    """Twilio's error envelope (reference 4.1) with a JSON content type."""
+    assert response.status_code == status, (response.status_code, response.text[:500])
+    assert response.headers.get("Content-Type", "").startswith("application/json"), response.headers
+    body = response.json()
+    if code == 20003:
+        # The reference (4.1) records a live 20003 that also carried "detail"; nothing else is allowed.
+        assert set(body) in (ENVELOPE, ENVELOPE | {"detail"}), body
+    else:
+        assert set(body) == ENVELOPE, body
+    assert body["code"] == code, body
+    assert body["status"] == status, body
+    assert body["more_info"] == f"https://www.twilio.com/docs/errors/{code}"
+    assert isinstance(body["message"], str) and body["message"], body
+    if message is not None:
+        assert body["message"] == message
+    return body
+
+
+def assert_4xx_envelope(response: requests.Response) -> dict:
+    assert 400 <= response.status_code < 500, (response.status_code, response.text[:500])
+    return assert_envelope(response, response.json()["code"], response.status_code)
+
+
+def assert_401(response: requests.Response) -> None:
+    body = assert_envelope(response, 20003, 401)
+    assert body["message"] in AUTH_MESSAGES, body
+    assert response.headers.get("WWW-Authenticate", "").lower().startswith("basic"), response.headers
+
+
+def new_account() -> tuple[str, str]:
+    return "AC" + secrets.token_hex(16), secrets.token_hex(16)
+
+
+def session(auth: tuple[str, str] | None) -> requests.Session:
+    s = requests.Session()
+    s.auth = auth
+    return s
+
+
+def messages_path(sid: str) -> str:
+    return f"/2010-04-01/Accounts/{sid}/Messages.json"
+
+
+# -- unknown routes and wrong methods ------------------------------------------------------------------------
+def test_unknown_route_without_credentials_is_20404(control, base_url):
+    assert_envelope(requests.get(f"{base_url}/nope"), 20404, 404, "The requested resource /nope was not found")
+
+
+def test_unknown_route_with_credentials_is_20404(http, base_url):
+    assert_envelope(http.get(f"{base_url}/nope"), 20404, 404, "The requested resource /nope was not found")
+
+
+def test_unknown_resource_under_an_account_is_20404(http, base_url, account):
+    path = f"/2010-04-01/Accounts/{account[0]}/Nope.json"
+
+    assert_envelope(http.get(base_url + path), 20404, 404, f"The requested resource {path} was not found")
+
+
+def test_unknown_v1_route_is_20404(http, base_url):
+    assert_envelope(http.get(f"{base_url}/v1/Nope"), 20404, 404, "The requested resource /v1/Nope was not found")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("PUT", "/2010-04-01/Accounts/{AC}/Messages.json"),
+        ("DELETE", "/2010-04-01/Accounts/{AC}/Messages.json"),
+        ("PATCH", "/2010-04-01/Accounts/{AC}/Messages/SM" + "0" * 32 + ".json"),
+        ("PUT", "/2010-04-01/Accounts/{AC}/IncomingPhoneNumbers.json"),
+        ("DELETE", "/v1/Services"),
+        ("PUT", "/v1/Services/MG" + "0" * 32),
+    ],
+)
+def test_wrong_method_is_20004(http, base_url, account, method, path):
+    response = http.request(method, base_url + path.replace("{AC}", account[0]))
+
+    assert_envelope(response, 20004, 405)
+
+
+# -- authentication ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_no_credentials_is_20003_with_www_authenticate(control, messages_url, method):
+    response = requests.request(method, messages_url, data={"To": TO, "From": FROM, "Body": "x"})
+
+    assert_401(response)
+
+
+def test_no_credentials_on_v1_is_20003(control, base_url):
+    assert_401(requests.get(f"{base_url}/v1/Services"))
+
+
+def test_wrong_token_after_first_use_is_20003(http, messages_url, account):
+    assert http.get(messages_url).status_code == 200  # binds the token
+
+    assert_401(requests.get(messages_url, auth=(account[0], "not-the-token")))
+    assert_401(requests.post(messages_url, auth=(account[0], "x"), data={"To": TO, "From": FROM, "Body": "x"}))
+    # The bound token still works, and the refused create left nothing behind.
+    assert http.get(messages_url).json()["messages"] == []
+
+
+def test_wrong_token_on_v1_is_20003(http, base_url, account):
+    assert http.get(f"{base_url}/v1/Services").status_code == 200
+
+    assert_401(requests.get(f"{base_url}/v1/Services", auth=(account[0], "wrong")))
+
+
+def _basic(raw: bytes) -> str:
+    return "Basic " + base64.b64encode(raw).decode()
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Basic !!!not-base64!!!",
+        "Basic",
+        "Bearer abcdef",
+        "garbage",
+        _basic(b"no-colon-here"),
+        _basic(b":"),
+        _basic(b"\xff\xfe:\xff"),
+    ],
+    ids=["bad-base64", "bare-basic", "bearer", "garbage", "no-colon", "empty-pair", "non-utf8"],
+)
+def test_malformed_authorization_header_is_20003(control, messages_url, header):
+    response = requests.get(messages_url, headers={"Authorization": header})
+
+    assert_401(response)
+
+
+@pytest.mark.parametrize(
+    "username",
+    ["someone", "AC123", "AC" + "z" * 32, "US" + "0" * 32, "PN" + "0" * 32, "ac" + "0" * 32, "AC" + "0" * 33],
+)
+def test_username_not_an_account_sid_is_20003(control, base_url, username):
+    path_account = "AC" + secrets.token_hex(16)
+
+    assert_401(requests.get(base_url + messages_path(path_account), auth=(username, "token")))
+
+
+def test_authentication_is_checked_before_the_path_account(http, messages_url, base_url, account):
+    http.get(messages_url)  # binds the token
+    other = new_account()
+
+    # Wrong credentials on another account's path: 20003 first (README order of checks).
+    assert_401(requests.get(base_url + messages_path(other[0]), auth=(account[0], "wrong")))
+
+
+# -- account isolation --------------------------------------------------------------------------------------
+def test_another_accounts_path_is_20404(http, base_url):
+    b_sid, b_token = new_account()
+    assert session((b_sid, b_token)).get(base_url + messages_path(b_sid)).status_code == 200  # B exists
+
+    response = http.get(base_url + messages_path(b_sid))
+
+    assert_envelope(
+        response, 20404, 404, f"The requested resource /2010-04-01/Accounts/{b_sid}/Messages.json was not found"
+    )
+
+
+def test_an_unknown_accounts_path_is_20404(http, base_url):
+    b_sid = "AC" + secrets.token_hex(16)
+
+    assert_envelope(
+        http.get(base_url + messages_path(b_sid)),
+        20404,
+        404,
+        f"The requested resource /2010-04-01/Accounts/{b_sid}/Messages.json was not found",
+    )
+
+
+def test_create_on_another_accounts_path_is_20404_and_creates_nothing(http, base_url):
+    b = new_account()
+    b_http = session(b)
+    assert b_http.get(base_url + messages_path(b[0])).json()["messages"] == []
+
+    response = http.post(base_url + messages_path(b[0]), data={"To": TO, "From": FROM, "Body": "x"})
+
+    assert_envelope(response, 20404, 404)
+    assert b_http.get(base_url + messages_path(b[0])).json()["messages"] == []
+
+
+def test_an_account_cannot_see_another_accounts_message(http, messages_url, base_url, account):
+    b = new_account()
+    b_http = session(b)
+    theirs = b_http.post(base_url + messages_path(b[0]), data={"To": TO, "From": FROM, "Body": "B's"}).json()
+    sid = theirs["sid"]
+    own_path = f"/2010-04-01/Accounts/{account[0]}/Messages/{sid}.json"
+    their_path = f"/2010-04-01/Accounts/{b[0]}/Messages/{sid}.json"
+
+    assert_envelope(http.get(base_url + own_path), 20404, 404, f"The requested resource {own_path} was not found")
+    assert_envelope(http.get(base_url + their_path), 20404, 404)
+    assert_envelope(http.post(base_url + own_path, data={"Body": ""}), 20404, 404)
+    assert_envelope(http.delete(base_url + own_path), 20404, 404)
+    assert_envelope(http.delete(base_url + their_path), 20404, 404)
+    assert http.get(messages_url).json()["messages"] == []
+    # B's message is untouched.
+    fetched = b_http.get(base_url + their_path).json()
+    assert (fetched["sid"], fetched["body"]) == (sid, "B's")
+
+
+# -- API keys ---------------------------------------------------------------------------------------------
+def test_api_key_is_bound_on_first_use(http, messages_url, account, base_url):
+    key, secret = "SK" + secrets.token_hex(16), secrets.token_hex(16)
+    keyed = session((key, secret))
+
+    created = keyed.post(messages_url, data={"To": TO, "From": FROM, "Body": "with a key"})
+
+    assert created.status_code == 201, created.text
+    assert_matches(created.json(), "api.v2010.account.message")
+    assert created.json()["account_sid"] == account[0]
+    # The message belongs to the account: its own credentials see it, and the key lists it too.
+    assert [m["sid"] for m in http.get(messages_url).json()["messages"]] == [created.json()["sid"]]
+    assert [m["sid"] for m in keyed.get(messages_url).json()["messages"]] == [created.json()["sid"]]
+    # Another secret for the same key is refused.
+    assert_401(requests.get(messages_url, auth=(key, "another-secret")))
+
+
+def test_api_key_bound_to_one_account_cannot_use_another(http, messages_url, base_url):
+    key, secret = "SK" + secrets.token_hex(16), secrets.token_hex(16)
+    assert requests.get(messages_url, auth=(key, secret)).status_code == 200  # binds to this account
+    b = new_account()
+
+    assert_envelope(requests.get(base_url + messages_path(b[0]), auth=(key, secret)), 20404, 404)
+
+
+def test_api_key_through_the_sdk(base_url, account, client):
+    key, secret = "SK" + secrets.token_hex(16), secrets.token_hex(16)
+    keyed = Client(key, secret, account_sid=account[0], http_client=EmulatorHttpClient(base_url))
+
+    message = keyed.messages.create(to=TO, from_=FROM, body="SDK with a key")
+
+    assert message.account_sid == account[0]
+    assert client.messages(message.sid).fetch().body == "SDK with a key"
+
+
+def test_api_key_works_on_v1_once_bound(http, messages_url, base_url, account):
+    key, secret = "SK" + secrets.token_hex(16), secrets.token_hex(16)
+    keyed = session((key, secret))
+    assert keyed.get(messages_url).status_code == 200  # binds to the account in the path
+
+    created = keyed.post(f"{base_url}/v1/Services", data={"FriendlyName": "by key"})
+
+    assert created.status_code == 201, created.text
+    assert created.json()["account_sid"] == account[0]
+    assert [s["sid"] for s in http.get(f"{base_url}/v1/Services").json()["services"]] == [created.json()["sid"]]
+
+
+# -- malformed requests never give 500 ------------------------------------------------------------------------
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def assert_not_500(response: requests.Response) -> None:
+    assert response.status_code < 500, (response.status_code, response.text[:500])
+    if response.status_code == 201:
+        assert_matches(response.json(), "api.v2010.account.message")
+    else:
+        assert_4xx_envelope(response)
+
+
+def test_invalid_percent_encoding_in_to_is_a_4xx_envelope(http, messages_url):
+    response = http.post(messages_url, data=b"To=%ZZ%2&From=%2B15557650001&Body=hi", headers=FORM)
+
+    assert_4xx_envelope(response)
+
+
+def test_invalid_percent_encoding_in_body_never_gives_500(http, messages_url):
+    response = http.post(messages_url, data=b"To=%2B15551230001&From=%2B15557650001&Body=100%zz%", headers=FORM)
+
+    assert_not_500(response)
+
+
+def test_non_utf8_body_is_a_4xx_envelope(http, messages_url):
+    assert_4xx_envelope(http.post(messages_url, data=b"Body=\xff\xfe", headers=FORM))
+
+
+def test_non_utf8_body_with_valid_to_and_from_never_gives_500(http, messages_url):
+    response = http.post(messages_url, data=b"To=%2B15551230001&From=%2B15557650001&Body=\xff\xfe", headers=FORM)
+
+    assert_not_500(response)
+
+
+def test_a_json_body_instead_of_a_form_is_a_4xx_envelope(http, messages_url):
+    response = http.post(messages_url, json={"To": TO, "From": FROM, "Body": "hi"})
+
+    assert_4xx_envelope(response)
+    assert http.get(messages_url).json()["messages"] == []
+
+
+def test_a_2mb_body_is_a_4xx_envelope(http, messages_url):
+    response = http.post(messages_url, data=b"To=%2B15551230001&Body=" + b"a" * (2 * 1024 * 1024), headers=FORM)
+
+    assert_4xx_envelope(response)
+
+
+def test_an_empty_post_is_21604(http, messages_url):
+    assert_envelope(http.post(messages_url), 21604, 400, "A 'To' phone number is required.")
+
+
+def test_garbage_content_type_never_gives_500(http, messages_url):
+    response = http.post(messages_url, data=b"\x00\x01\x02", headers={"Content-Type": "application/octet-stream"})
+
+    assert_4xx_envelope(response)
+
+
+def test_invalid_boolean_on_v1_is_20001(http, base_url):
+    response = http.post(f"{base_url}/v1/Services", data={"FriendlyName": "x", "StickySender": "maybe"})
+
+    assert_envelope(response, 20001, 400)
+    assert http.get(f"{base_url}/v1/Services").json()["services"] == []
+
+
+def test_non_utf8_form_on_v1_is_a_4xx_envelope(http, base_url):
+    response = http.post(f"{base_url}/v1/Services", data=b"FriendlyName=Caf\xe9&StickySender=maybe", headers=FORM)
+
+    assert_4xx_envelope(response)
+    assert http.get(f"{base_url}/v1/Services").json()["services"] == []
+
+
+def test_invalid_paging_on_v1_is_20001(http, base_url):
+    assert_envelope(http.get(f"{base_url}/v1/Services", params={"PageSize": 0}), 20001, 400)
+
+
+def test_a_huge_page_number_never_gives_500(http, messages_url):
+    http.post(messages_url, data={"To": TO, "From": FROM, "Body": "x"})
+
+    response = http.get(messages_url, params={"Page": 10**30, "PageSize": 50})
+
+    assert response.status_code < 500, response.text[:300]
+    if response.status_code == 200:
+        assert response.json()["messages"] == []
+        assert response.json()["next_page_uri"] is None
+    else:
+        assert_4xx_envelope(response)
+
+
+@pytest.mark.parametrize("sid", ["%00", "SM%ff", "..%2F..%2Fnope", "SM" + "0" * 500])
+def test_odd_message_sids_in_the_path_are_20404(http, messages_url, sid):
+    assert_envelope(http.get(messages_url[: -len(".json")] + f"/{sid}.json"), 20404, 404)
+
+
+def test_a_nul_character_in_the_body_round_trips(http, messages_url, base_url):
+    created = http.post(messages_url, data={"To": TO, "From": FROM, "Body": "x\x00y"})
+
+    assert created.status_code == 201, created.text
+    assert http.get(base_url + created.json()["uri"]).json()["body"] == "x\x00y"
+
+
+# -- SDK exception mapping ----------------------------------------------------------------------------------
+def test_sdk_create_error_maps_to_twilio_rest_exception(client):
+    with pytest.raises(TwilioRestException) as info:
+        client.messages.create(to="123", from_=FROM, body="x")
+
+    assert info.value.status == 400
+    assert info.value.code == 21211
+    assert info.value.msg == "Unable to create record: The 'To' number 123 is not a valid phone number."
+    assert info.value.msg.startswith("Unable to create record: ")
+
+
+def test_sdk_21610_maps_like_production(client):
+    with pytest.raises(TwilioRestException) as info:
+        client.messages.create(to="+15005550004", from_="+15005550006", body="x")
+
+    assert (info.value.status, info.value.code) == (400, 21610)
+    assert info.value.msg == "Unable to create record: Attempt to send to unsubscribed recipient"
+
+
+def test_sdk_429_maps_to_status_429(client):
+    with pytest.raises(TwilioRestException) as info:
+        client.messages.create(to=TO, from_="+15005550008", body="x")
+
+    assert (info.value.status, info.value.code) == (429, 21611)
+    assert info.value.msg == "Unable to create record: SMS queue is full."
+
+
+def test_sdk_bad_credentials_on_create(base_url, client, account):
+    client.messages.create(to=TO, from_=FROM, body="binds the token")
+    wrong = twilio_client(base_url, account[0], "wrong-token")
+
+    with pytest.raises(TwilioRestException) as info:
+        wrong.messages.create(to=TO, from_=FROM, body="x")
+
+    assert (info.value.status, info.value.code) == (401, 20003)
+    assert info.value.msg.startswith("Unable to create record: ")
+
+
+def test_sdk_fetch_of_an_unknown_service_maps_to_20404(client):
+    with pytest.raises(TwilioRestException) as info:
+        client.messaging.v1.services("MG" + "0" * 32).fetch()
+
+    assert (info.value.status, info.value.code) == (404, 20404)
+    assert info.value.msg.startswith("Unable to fetch record: ")
