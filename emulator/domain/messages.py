@@ -274,12 +274,16 @@ class Messages:
                 elif message.status not in FINAL_STATUSES:
                     self._start(account, message)
 
-    def _schedule_step(self, account: Account, message: Message) -> None:
+    def _schedule_step(self, account: Account, message: Message, after: datetime | None = None) -> None:
+        # Each step is due one delay after the previous step was due (not after it ran), so one
+        # big clock jump runs every step that fell due.
+        due = (after or self.emu.now()) + timedelta(seconds=account.settings.progression_delay)
+
         def fire() -> None:
             if self.step(account, message):
-                self._schedule_step(account, message)
+                self._schedule_step(account, message, due)
 
-        self.emu.schedule(self.emu.now() + timedelta(seconds=account.settings.progression_delay), fire)
+        self.emu.schedule(due, fire)
 
     def _fire_scheduled(self, account: Account, message: Message) -> None:
         if message.status is Status.SCHEDULED and message.sid in account.messages:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urljoin
 
 import requests
 
@@ -269,13 +269,14 @@ class Webhooks:
                 if isinstance(verb, twiml.RedirectVerb):
                     redirect = verb
                 else:
-                    delivery.replies.append(self._reply(account, inbound, verb))
+                    delivery.replies.append(self._reply(account, inbound, verb, url))
             if redirect is None:
                 return
-            url, method, kind = redirect.url, redirect.method, "redirect"
+            # TwiML URLs may be relative to the document's own URL.
+            url, method, kind = urljoin(url, redirect.url), redirect.method, "redirect"
         self._fail(delivery, HTTP_FAILURE, f"more than {MAX_REDIRECTS} <Redirect>s in a row")
 
-    def _reply(self, account: Account, inbound: Message, verb: twiml.MessageVerb) -> dict[str, Any]:
+    def _reply(self, account: Account, inbound: Message, verb: twiml.MessageVerb, base_url: str) -> dict[str, Any]:
         """Send one <Message> as an outbound-reply, through the same checks as an API send."""
         to = verb.to or inbound.from_ or ""
         from_ = verb.from_ or inbound.to
@@ -288,7 +289,7 @@ class Webhooks:
                     from_=from_,
                     body=verb.body,
                     media_urls=verb.media,
-                    status_callback=verb.action,
+                    status_callback=urljoin(base_url, verb.action) if verb.action else None,
                     status_callback_method=verb.method,
                     direction=Direction.OUTBOUND_REPLY,
                 ),
