@@ -22,3 +22,8 @@ def test_webhook_example_runs_end_to_end():
     exec(compile(code, "README.md (webhook example)", "exec"), namespace)  # noqa: S102 - our own README
     # The example asserts the reply itself; check it really reached that assertion.
     assert namespace["reply"].body == "You said: hello"
+
+
+def test_the_pytest_example_in_the_readme_is_the_file_we_run():
+    example = (Path(__file__).parent / "examples" / "test_howto_pytest_plugin.py").read_text(encoding="utf-8")
+    assert example in README.read_text(encoding="utf-8")

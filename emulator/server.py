@@ -5,7 +5,14 @@ from __future__ import annotations
 import threading
 
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """No access log line per request: in-process servers run inside test suites."""
+
+    def log_request(self, *args: object, **kwargs: object) -> None:
+        pass
 
 
 class ThreadedServer:
@@ -13,7 +20,9 @@ class ThreadedServer:
 
     def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0) -> None:
         self.app = app
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        self._server: BaseWSGIServer = make_server(
+            host, port, app, threaded=True, request_handler=QuietRequestHandler
+        )
         self.host = host
         self.port = self._server.port
         self._thread = threading.Thread(target=self._server.serve_forever, name="twilio-emulator", daemon=True)

@@ -23,7 +23,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from .app import create_app
-from .server import ThreadedServer
+from .server import QuietRequestHandler, ThreadedServer
 from .settings import Settings
 
 TWILIO_HOST = re.compile(r"^[a-z0-9.-]*twilio\.com$")
@@ -156,7 +156,7 @@ class WebhookReceiver:
         self.requests: list[RecordedRequest] = []
         self._answers: dict[str, tuple[int, str, float, str]] = {}
         self._lock = threading.Lock()
-        self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
+        self._server = make_server("127.0.0.1", 0, self._app, threaded=True, request_handler=QuietRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def url(self, path: str = "/") -> str:
