@@ -8,7 +8,13 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 
-class QuietRequestHandler(WSGIRequestHandler):
+class KeepAliveRequestHandler(WSGIRequestHandler):
+    """HTTP/1.1, so clients (the SDK's requests session) reuse their connections."""
+
+    protocol_version = "HTTP/1.1"
+
+
+class QuietRequestHandler(KeepAliveRequestHandler):
     """No access log line per request: in-process servers run inside test suites."""
 
     def log_request(self, *args: object, **kwargs: object) -> None:

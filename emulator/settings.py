@@ -46,6 +46,20 @@ class Settings:
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)
 
+    def to_env(self) -> dict[str, str]:
+        """These settings as TWILIO_EMULATOR_* variables (for servers that build the app themselves)."""
+        env = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "extra" or value is None:
+                continue
+            if f.name == "accounts":
+                value = ",".join(f"{sid}:{token}" for sid, token in value)
+            elif isinstance(value, bool):
+                value = "true" if value else "false"
+            env[f"TWILIO_EMULATOR_{f.name.upper()}"] = str(value)
+        return env
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
         env = os.environ if environ is None else environ

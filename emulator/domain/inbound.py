@@ -82,9 +82,10 @@ class Inbound:
         custom = None
         if aoo is not None and aoo.enabled:
             custom = CustomKeywords(
-                opt_out=aoo.opt_out_keywords or None,
-                opt_in=aoo.opt_in_keywords or None,
-                help=aoo.help_keywords or None,
+                opt_out=aoo.opt_out_keywords,
+                opt_in=aoo.opt_in_keywords,
+                help=aoo.help_keywords,
+                removed=aoo.removed_keywords,
                 replies={
                     OptOutType.STOP: aoo.opt_out_reply,
                     OptOutType.START: aoo.opt_in_reply,

@@ -122,7 +122,7 @@ class Messages:
                 self._check_opt_out(account, to, sender, service, pool_sender)
             if req.from_ == MAGIC_FROM_QUEUE_FULL:
                 raise errors.QueueFull()
-            message = self._new(account, req, to, body, sender, service)
+            message = self._new(account, req, to, body, sender, service, pool_sender)
             message.send_at = send_at
             message.pool_sender_sid = pool_sender.sid if pool_sender is not None else None
             message.fault = next((f for f in self.emu.state.faults if f.matches(account.sid, to)), None)
@@ -197,19 +197,15 @@ class Messages:
             raise _unsubscribed(account)
         if sender is None and account.settings.messaging_service_opt_out != "sync":
             return
-        if self._blocked(account, to, sender or pool_sender, service):
+        sending = sender or pool_sender
+        if self._blocked(account, to, sending.address if sending else None, service):
             raise _unsubscribed(account)
 
-    def _blocked(
-        self, account: Account, to: str, sender: Sender | None, service: MessagingService | None
-    ) -> bool:
+    def _blocked(self, account: Account, to: str, sender: str | None, service: MessagingService | None) -> bool:
         if not account.settings.stop_filtering:
             return False
         record = self.emu.optouts.blocking_record(
-            account.sid,
-            _address(to),
-            sender.address if sender is not None else None,
-            service.sid if service is not None else None,
+            account.sid, _address(to), sender, service.sid if service is not None else None
         )
         return record is not None
 
@@ -221,6 +217,7 @@ class Messages:
         body: str,
         sender: Sender | None,
         service: MessagingService | None,
+        pool_sender: Sender | None = None,
     ) -> Message:
         now = self.emu.now()
         by_service = sender is None and service is not None
@@ -244,9 +241,12 @@ class Messages:
             # Through a service no sender is assigned yet, so Twilio reports "0" segments.
             num_segments=0 if by_service else _segments(body, req.media_urls, smart),
             media_urls=req.media_urls,
-            status_callback=req.status_callback
+            # Test credentials' number never triggers status callbacks (reference section 5).
+            status_callback=None
+            if req.from_ == MAGIC_FROM_OK
+            else req.status_callback
             or (service.status_callback if service is not None else None)
-            or (sender.status_callback if sender is not None else None)
+            or next((s.status_callback for s in (sender, pool_sender) if s is not None), None)
             or None,
             status_callback_method=req.status_callback_method,
             seq=self.emu.state.next_seq(),
@@ -299,9 +299,10 @@ class Messages:
                 pool_sender = account.senders.get(message.pool_sender_sid or "")
                 if pool_sender is not None:
                     message.from_ = pool_sender.address
+                sender = _address(message.from_) if message.from_ else None
                 message.num_segments = _segments(message.body, message.media_urls, message.smart_encoded)
                 # The opt-out check of a service send happens now, when its sender is assigned.
-                if message.to == MAGIC_TO_OPTED_OUT or self._blocked(account, message.to, pool_sender, service):
+                if message.to == MAGIC_TO_OPTED_OUT or self._blocked(account, message.to, sender, service):
                     self._set_status(message, Status.FAILED, _unsubscribed(account))
                 else:
                     self._set_status(message, Status.QUEUED)

@@ -127,6 +127,7 @@ class AdvancedOptOut:
     opt_out_keywords: tuple[str, ...] = ()
     opt_in_keywords: tuple[str, ...] = ()
     help_keywords: tuple[str, ...] = ()
+    removed_keywords: tuple[str, ...] = ()  # Twilio defaults to drop (STOP, START, HELP always stay)
     opt_out_reply: str | None = None
     opt_in_reply: str | None = None
     help_reply: str | None = None

@@ -186,7 +186,7 @@ class Services:
                 elif name.endswith("_keywords"):
                     if not isinstance(value, list) or not all(isinstance(w, str) and w.strip() for w in value):
                         raise ValueError(f"{name} must be a list of non-empty strings")
-                    value = tuple(w.strip().upper() for w in value)
+                    value = tuple(w.strip() for w in value)
                 elif value is not None and not isinstance(value, str):
                     raise ValueError(f"{name} must be a string or null")
                 values[name] = value

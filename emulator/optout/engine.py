@@ -29,12 +29,26 @@ class OptOutRecord:
 
 @dataclass(frozen=True)
 class CustomKeywords:
-    """A Messaging Service's Advanced Opt-Out: extra keywords (None keeps Twilio's list) and texts."""
+    """A Messaging Service's Advanced Opt-Out: keywords added to Twilio's lists, default keywords
+    removed from them (never STOP, START or HELP), and custom reply texts."""
 
-    opt_out: tuple[str, ...] | None = None
-    opt_in: tuple[str, ...] | None = None
-    help: tuple[str, ...] | None = None
+    opt_out: tuple[str, ...] = ()
+    opt_in: tuple[str, ...] = ()
+    help: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
     replies: dict[OptOutType, str | None] | None = None
+
+    def table(self) -> KeywordTable:
+        removed = {normalise(w) for w in self.removed}
+
+        def merge(defaults: frozenset[str], extra: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(w for w in (*defaults, *extra) if normalise(w) not in removed)
+
+        return KeywordTable.build(
+            merge(DEFAULT_TABLE.opt_out, self.opt_out),
+            merge(DEFAULT_TABLE.opt_in, self.opt_in),
+            merge(DEFAULT_TABLE.help, self.help),
+        )
 
 
 @dataclass(frozen=True)
@@ -122,18 +136,7 @@ class OptOutEngine:
         aoo = inbound.advanced_opt_out
         if rule.handling is Handling.NEVER or (rule.handling is Handling.ADVANCED_OPT_OUT_ONLY and aoo is None):
             return NOTHING
-        table = DEFAULT_TABLE
-        if aoo is not None:
-            table = KeywordTable.build(
-                *(
-                    custom if custom is not None else default
-                    for custom, default in (
-                        (aoo.opt_out, tuple(DEFAULT_TABLE.opt_out)),
-                        (aoo.opt_in, tuple(DEFAULT_TABLE.opt_in)),
-                        (aoo.help, tuple(DEFAULT_TABLE.help)),
-                    )
-                )
-            )
+        table = aoo.table() if aoo is not None else DEFAULT_TABLE
         if rule.only_opt_in is not None:
             table = table.with_opt_in(rule.only_opt_in)
         word = normalise(inbound.body, inbound.lenient_punctuation)

@@ -38,7 +38,7 @@ class KeywordTable:
         help: tuple[str, ...] = HELP_KEYWORDS,
     ) -> KeywordTable:
         def norm(words: tuple[str, ...], always: str) -> frozenset[str]:
-            return frozenset(w.strip().upper() for w in words if w.strip()) | {always}
+            return frozenset(normalise(w) for w in words if w.strip()) | {always}
 
         return cls(
             opt_out=norm(opt_out, ALWAYS_KEYWORDS[OptOutType.STOP]),
@@ -59,14 +59,16 @@ class KeywordTable:
         return None
 
 
-DEFAULT_TABLE = KeywordTable.build()
-
 
 def normalise(body: str, lenient_punctuation: bool = False) -> str:
     """The form a body is matched in: whole body, trimmed, upper-cased (Twilio: "sToP" counts)."""
     word = body.strip()
     if lenient_punctuation:
         word = word.strip(PUNCTUATION).strip()
-    # Keywords are ASCII: a body with any other letter ("ſtop", "ＳＴＯＰ") is no keyword, even where
-    # upper-casing would turn it into one.
-    return word.upper() if word.isascii() else word
+    upper = word.upper()
+    # A look-alike that upper-cases into ASCII ("ſtop" -> "STOP") is no keyword; accented custom
+    # keywords ("arrêt") still match in any case.
+    return word if upper.isascii() and not word.isascii() else upper
+
+
+DEFAULT_TABLE = KeywordTable.build()

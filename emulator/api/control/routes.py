@@ -164,7 +164,7 @@ def advanced_opt_out(sid: str):  # noqa: ANN201
     except ValueError as exc:
         raise ControlError(str(exc)) from None
     body = dict(config.__dict__)
-    for name in ("opt_out_keywords", "opt_in_keywords", "help_keywords"):
+    for name in ("opt_out_keywords", "opt_in_keywords", "help_keywords", "removed_keywords"):
         body[name] = list(body[name])
     return jsonify(body)
 

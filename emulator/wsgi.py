@@ -1,0 +1,18 @@
+"""WSGI entry point for production-grade servers, configured by TWILIO_EMULATOR_* variables:
+
+    granian --interface wsgi --factory emulator.wsgi:app_from_env
+
+`twilio-emulator serve --server granian` does this for you. Run one worker only: all state lives
+in the worker's memory (or one --db file), and several workers would each have their own.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from .app import create_app
+from .settings import Settings
+
+
+def app_from_env() -> Flask:
+    return create_app(Settings.from_env())
