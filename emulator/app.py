@@ -6,7 +6,11 @@ import logging
 
 from collections import deque
 
-from flask import Flask, Response, request
+from urllib.parse import parse_qsl
+
+from flask import Flask, Request, Response, request
+from werkzeug.exceptions import BadRequest
+from werkzeug.formparser import FormDataParser
 
 from .api import control, twilio
 from .api.context import EXTENSION, REQUESTS, WEBHOOKS
@@ -20,6 +24,22 @@ MAX_CONTENT_LENGTH = 1024 * 1024
 
 
 RECENT_REQUESTS = 200
+
+
+class StrictFormParser(FormDataParser):
+    """Werkzeug silently drops a form that is not UTF-8 (or keeps bad escapes as text); Twilio-shaped
+    input validation needs it refused: a 400 in the path's error shape."""
+
+    def _parse_urlencoded(self, stream, mimetype, content_length, options):  # noqa: ANN001, ANN202
+        try:
+            items = parse_qsl(stream.read().decode("utf-8"), keep_blank_values=True, errors="strict")
+        except UnicodeDecodeError:
+            raise BadRequest("The request body is not valid UTF-8 form data") from None
+        return stream, self.cls(items), self.cls()
+
+
+class EmulatorRequest(Request):
+    form_data_parser_class = StrictFormParser
 
 
 def request_log(app: Flask, emulator: Emulator) -> None:
@@ -43,6 +63,7 @@ def request_log(app: Flask, emulator: Emulator) -> None:
 def create_app(settings: Settings | None = None, *, emulator: Emulator | None = None) -> Flask:
     settings = settings or Settings()
     app = Flask("emulator")
+    app.request_class = EmulatorRequest
     app.config.update(MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH, JSON_SORT_KEYS=False)
     app.json.sort_keys = False
     app.url_map.strict_slashes = False

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from copy import copy
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -126,7 +127,7 @@ class Messages:
             message.send_at = send_at
             message.pool_sender_sid = pool_sender.sid if pool_sender is not None else None
             message.fault = next((f for f in self.emu.state.faults if f.matches(account.sid, to)), None)
-            created = replace(message)
+            created = copy(message)  # the 201 shows the message as created; the stored one moves on
             if send_at is not None:
                 self.emu.schedule(send_at, lambda: self._fire_scheduled(account, message))
             else:

@@ -19,8 +19,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urljoin
 
-import requests
-
 from ..domain.messages import CreateMessage
 from ..domain.models import Account, Direction, Message
 from ..errors import TwilioError
@@ -163,6 +161,8 @@ class Webhooks:
             self._threads.append(thread)
 
     def _work(self, q: queue.Queue[_Job | None]) -> None:
+        import requests  # imported by the first worker, not at start-up (it costs ~50 ms)
+
         self._local.session = requests.Session()
         while True:
             job = q.get()
@@ -193,7 +193,7 @@ class Webhooks:
     # -- delivery ---------------------------------------------------------------------------------
     def _deliver(
         self, kind: str, message: Message, url: str, method: str, params: list[tuple[str, str]], token: str
-    ) -> tuple[Delivery, requests.Response | None]:
+    ) -> tuple[Delivery, Any]:
         if method == "GET":
             full_url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
             signed, data = signature(token, full_url), None
@@ -219,6 +219,8 @@ class Webhooks:
             headers=headers,
             attempted_at=self.emu.now(),
         )
+        import requests
+
         response = None
         started = time.perf_counter()
         try:

@@ -12,18 +12,14 @@ from . import params, serializers
 FILTERS = ("To", "From", "DateSent", "DateSent<", "DateSent>")
 
 
-def _sid(raw: str) -> str:
-    return raw[:-5] if raw.endswith(".json") else raw
-
-
 def create(AccountSid: str):  # noqa: N803, ANN201 - Twilio's path parameter names
-    form = request.form
+    form = params.form()
     req = CreateMessage(
         to=params.text(form, "To"),
         from_=params.text(form, "From"),
         messaging_service_sid=params.text(form, "MessagingServiceSid"),
         body=params.text(form, "Body"),
-        media_urls=tuple(form.getlist("MediaUrl")),
+        media_urls=tuple(request.form.getlist("MediaUrl")) if "MediaUrl" in form else (),
         content_sid=params.text(form, "ContentSid"),
         status_callback=params.text(form, "StatusCallback"),
         smart_encoded=params.boolean(form, "SmartEncoded"),
@@ -39,7 +35,7 @@ def create(AccountSid: str):  # noqa: N803, ANN201 - Twilio's path parameter nam
 
 
 def list_(AccountSid: str):  # noqa: N803, ANN201
-    args = request.args
+    args = request.args.to_dict()
     page_size, page = parse_paging(args.get("PageSize"), args.get("Page"))
     filters = ListFilter(
         to=args.get("To"),
@@ -55,26 +51,22 @@ def list_(AccountSid: str):  # noqa: N803, ANN201
 
 
 def fetch(AccountSid: str, sid: str):  # noqa: N803, ANN201
-    return serializers.message(emulator().messages.fetch(g.account, _sid(sid), request.path))
+    return serializers.message(emulator().messages.fetch(g.account, sid, request.path))
 
 
 def update(AccountSid: str, sid: str):  # noqa: N803, ANN201
-    form = request.form
+    form = params.form()
     message = emulator().messages.update(
-        g.account, _sid(sid), request.path, body=params.text(form, "Body"), status=params.text(form, "Status")
+        g.account, sid, request.path, body=params.text(form, "Body"), status=params.text(form, "Status")
     )
     return serializers.message(message)
 
 
 def delete(AccountSid: str, sid: str):  # noqa: N803, ANN201
-    emulator().messages.delete(g.account, _sid(sid), request.path)
+    emulator().messages.delete(g.account, sid, request.path)
     return "", 204
 
 
-def register(bp: Blueprint) -> None:
-    for suffix in (".json", ""):
-        bp.add_url_rule(f"/Accounts/<AccountSid>/Messages{suffix}", view_func=create, methods=["POST"])
-        bp.add_url_rule(f"/Accounts/<AccountSid>/Messages{suffix}", view_func=list_, methods=["GET"])
-    bp.add_url_rule("/Accounts/<AccountSid>/Messages/<sid>", view_func=fetch, methods=["GET"])
-    bp.add_url_rule("/Accounts/<AccountSid>/Messages/<sid>", view_func=update, methods=["POST"])
-    bp.add_url_rule("/Accounts/<AccountSid>/Messages/<sid>", view_func=delete, methods=["DELETE"])
+def register(bp: Blueprint, resource) -> None:  # noqa: ANN001
+    resource(bp, "/Accounts/<AccountSid>/Messages<json:suffix>", POST=create, GET=list_)
+    resource(bp, "/Accounts/<AccountSid>/Messages/<sid:sid><json:suffix>", GET=fetch, POST=update, DELETE=delete)

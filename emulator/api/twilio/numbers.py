@@ -19,7 +19,7 @@ CONFIG_PARAMS = {
 
 
 def _config() -> dict[str, str]:
-    form = request.form
+    form = params.form()
     config = {}
     for name, attr in CONFIG_PARAMS.items():
         value = params.method(form, name) if attr.endswith("_method") else params.text(form, name)
@@ -28,12 +28,8 @@ def _config() -> dict[str, str]:
     return config
 
 
-def _sid(raw: str) -> str:
-    return raw[:-5] if raw.endswith(".json") else raw
-
-
 def _page(key: str, records: list, serialize) -> dict:  # noqa: ANN001
-    args = request.args
+    args = request.args.to_dict()
     page_size, page = parse_paging(args.get("PageSize"), args.get("Page"))
     result = paginate(records, page, page_size, args.get("PageToken"), key=lambda s: s.sid)
     filters = params.present(args, ("PhoneNumber", "FriendlyName", "ShortCode"))
@@ -42,7 +38,7 @@ def _page(key: str, records: list, serialize) -> dict:  # noqa: ANN001
 
 
 def create_number(AccountSid: str):  # noqa: N803, ANN201
-    sender = emulator().numbers.create(g.account, params.text(request.form, "PhoneNumber"), **_config())
+    sender = emulator().numbers.create(g.account, params.text(params.form(), "PhoneNumber"), **_config())
     return serializers.incoming_phone_number(sender), 201
 
 
@@ -52,16 +48,16 @@ def list_numbers(AccountSid: str):  # noqa: N803, ANN201
 
 
 def fetch_number(AccountSid: str, sid: str):  # noqa: N803, ANN201
-    return serializers.incoming_phone_number(emulator().numbers.fetch(g.account, _sid(sid), request.path))
+    return serializers.incoming_phone_number(emulator().numbers.fetch(g.account, sid, request.path))
 
 
 def update_number(AccountSid: str, sid: str):  # noqa: N803, ANN201
-    sender = emulator().numbers.update(g.account, _sid(sid), request.path, **_config())
+    sender = emulator().numbers.update(g.account, sid, request.path, **_config())
     return serializers.incoming_phone_number(sender)
 
 
 def delete_number(AccountSid: str, sid: str):  # noqa: N803, ANN201
-    emulator().numbers.delete(g.account, _sid(sid), request.path)
+    emulator().numbers.delete(g.account, sid, request.path)
     return "", 204
 
 
@@ -71,22 +67,18 @@ def list_short_codes(AccountSid: str):  # noqa: N803, ANN201
 
 
 def fetch_short_code(AccountSid: str, sid: str):  # noqa: N803, ANN201
-    return serializers.short_code(emulator().numbers.fetch_short_code(g.account, _sid(sid), request.path))
+    return serializers.short_code(emulator().numbers.fetch_short_code(g.account, sid, request.path))
 
 
 def update_short_code(AccountSid: str, sid: str):  # noqa: N803, ANN201
-    sender = emulator().numbers.update_short_code(g.account, _sid(sid), request.path, **_config())
+    sender = emulator().numbers.update_short_code(g.account, sid, request.path, **_config())
     return serializers.short_code(sender)
 
 
-def register(bp: Blueprint) -> None:
-    base = "/Accounts/<AccountSid>/IncomingPhoneNumbers"
-    for suffix in (".json", ""):
-        bp.add_url_rule(base + suffix, view_func=create_number, methods=["POST"])
-        bp.add_url_rule(base + suffix, view_func=list_numbers, methods=["GET"])
-        bp.add_url_rule(f"/Accounts/<AccountSid>/SMS/ShortCodes{suffix}", view_func=list_short_codes, methods=["GET"])
-    bp.add_url_rule(base + "/<sid>", view_func=fetch_number, methods=["GET"])
-    bp.add_url_rule(base + "/<sid>", view_func=update_number, methods=["POST"])
-    bp.add_url_rule(base + "/<sid>", view_func=delete_number, methods=["DELETE"])
-    bp.add_url_rule("/Accounts/<AccountSid>/SMS/ShortCodes/<sid>", view_func=fetch_short_code, methods=["GET"])
-    bp.add_url_rule("/Accounts/<AccountSid>/SMS/ShortCodes/<sid>", view_func=update_short_code, methods=["POST"])
+def register(bp: Blueprint, resource) -> None:  # noqa: ANN001
+    numbers = "/Accounts/<AccountSid>/IncomingPhoneNumbers"
+    short_codes = "/Accounts/<AccountSid>/SMS/ShortCodes"
+    resource(bp, numbers + "<json:suffix>", POST=create_number, GET=list_numbers)
+    resource(bp, numbers + "/<sid:sid><json:suffix>", GET=fetch_number, POST=update_number, DELETE=delete_number)
+    resource(bp, short_codes + "<json:suffix>", GET=list_short_codes)
+    resource(bp, short_codes + "/<sid:sid><json:suffix>", GET=fetch_short_code, POST=update_short_code)

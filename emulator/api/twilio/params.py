@@ -1,10 +1,15 @@
-"""Twilio's form conventions: PascalCase names, "true"/"True" booleans, repeated keys for lists."""
+"""Twilio's form conventions: PascalCase names, "true"/"True" booleans, repeated keys for lists.
+
+The helpers take a plain dict (`form()`): werkzeug's MultiDict raises and catches an exception for
+every absent key, and most of Twilio's parameters are absent from most requests."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from werkzeug.datastructures import MultiDict
+from collections.abc import Mapping
+
+from flask import request
 
 from ...errors import InvalidParameter
 
@@ -12,12 +17,16 @@ TRUE = {"true", "1", "yes"}
 FALSE = {"false", "0", "no"}
 
 
-def text(form: MultiDict, name: str) -> str | None:
-    value = form.get(name)
-    return value if value is not None else None
+def form() -> dict[str, str]:
+    """The request's form parameters (the first value of each), as a plain dict."""
+    return request.form.to_dict()
 
 
-def boolean(form: MultiDict, name: str) -> bool | None:
+def text(form: Mapping[str, str], name: str) -> str | None:
+    return form.get(name)
+
+
+def boolean(form: Mapping[str, str], name: str) -> bool | None:
     raw = form.get(name)
     if raw is None:
         return None
@@ -28,7 +37,7 @@ def boolean(form: MultiDict, name: str) -> bool | None:
     raise InvalidParameter(name=name, value=raw)
 
 
-def integer(form: MultiDict, name: str, low: int, high: int) -> int | None:
+def integer(form: Mapping[str, str], name: str, low: int, high: int) -> int | None:
     raw = form.get(name)
     if raw is None:
         return None
@@ -41,7 +50,7 @@ def integer(form: MultiDict, name: str, low: int, high: int) -> int | None:
     return value
 
 
-def method(form: MultiDict, name: str) -> str | None:
+def method(form: Mapping[str, str], name: str) -> str | None:
     raw = form.get(name)
     if raw is None:
         return None
@@ -50,7 +59,7 @@ def method(form: MultiDict, name: str) -> str | None:
     return raw.upper()
 
 
-def day(form: MultiDict, name: str) -> date | None:
+def day(form: Mapping[str, str], name: str) -> date | None:
     """A DateSent filter: YYYY-MM-DD, or a full datetime as the SDK sends it (compared by date)."""
     raw = form.get(name)
     if raw is None or raw == "":
@@ -63,6 +72,6 @@ def day(form: MultiDict, name: str) -> date | None:
         raise InvalidParameter(name=name, value=raw) from None
 
 
-def present(form: MultiDict, names: tuple[str, ...]) -> dict[str, str]:
+def present(form: Mapping[str, str], names: tuple[str, ...]) -> dict[str, str]:
     """The given parameters that are in the request, for echoing filters into page URIs."""
     return {name: form[name] for name in names if name in form}

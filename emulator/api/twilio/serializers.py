@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from email.utils import format_datetime
 from urllib.parse import urlencode
 
 from ...domain.models import Message, MessagingService, Sender
@@ -13,9 +12,19 @@ from ...domain.phone import SenderType
 API_VERSION = "2010-04-01"
 
 
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def rfc2822(value: datetime | None) -> str | None:
-    # Twilio: "Thu, 30 Jul 2015 20:12:31 +0000"
-    return format_datetime(value.replace(microsecond=0)) if value is not None else None
+    """Twilio's date format, "Thu, 30 Jul 2015 20:12:31 +0000" (UTC). Hand-rolled: it runs three
+    times per message and email.utils.format_datetime is several times slower."""
+    if value is None:
+        return None
+    return (
+        f"{DAYS[value.weekday()]}, {value.day:02d} {MONTHS[value.month - 1]} {value.year} "
+        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d} +0000"
+    )
 
 
 def iso8601(value: datetime | None) -> str | None:

@@ -40,7 +40,7 @@ def _base() -> str:
 
 
 def _attrs() -> dict:
-    form = request.form
+    form = params.form()
     attrs: dict = {}
     for name, attr in TEXT_PARAMS.items():
         if name in form:
@@ -60,7 +60,7 @@ def _page(key: str, records: list, serialize) -> dict:  # noqa: ANN001
 
 
 def create_service():  # noqa: ANN201
-    if not request.form.get("FriendlyName"):
+    if not params.form().get("FriendlyName"):
         raise InvalidParameter("Missing required parameter FriendlyName in the post body")
     service = emulator().services.create(g.account, **_attrs())
     return serializers.service(service, _base()), 201
@@ -87,7 +87,7 @@ def delete_service(sid: str):  # noqa: ANN201
 
 def create_pool_sender(ServiceSid: str, pool: str):  # noqa: N803, ANN201
     name, param = POOLS[pool]
-    key = params.text(request.form, param) or ""
+    key = params.text(params.form(), param) or ""
     sender = emulator().services.add_sender(g.account, ServiceSid, name, key, request.path)
     return serializers.pool_sender(sender, name, _base()), 201
 
@@ -110,14 +110,9 @@ def delete_pool_sender(ServiceSid: str, pool: str, sid: str):  # noqa: N803, ANN
     return "", 204
 
 
-def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/Services", view_func=create_service, methods=["POST"])
-    bp.add_url_rule("/Services", view_func=list_services, methods=["GET"])
-    bp.add_url_rule("/Services/<sid>", view_func=fetch_service, methods=["GET"])
-    bp.add_url_rule("/Services/<sid>", view_func=update_service, methods=["POST"])
-    bp.add_url_rule("/Services/<sid>", view_func=delete_service, methods=["DELETE"])
-    pool = "<any(PhoneNumbers, ShortCodes, AlphaSenders):pool>"
-    bp.add_url_rule(f"/Services/<ServiceSid>/{pool}", view_func=create_pool_sender, methods=["POST"])
-    bp.add_url_rule(f"/Services/<ServiceSid>/{pool}", view_func=list_pool_senders, methods=["GET"])
-    bp.add_url_rule(f"/Services/<ServiceSid>/{pool}/<sid>", view_func=fetch_pool_sender, methods=["GET"])
-    bp.add_url_rule(f"/Services/<ServiceSid>/{pool}/<sid>", view_func=delete_pool_sender, methods=["DELETE"])
+def register(bp: Blueprint, resource) -> None:  # noqa: ANN001
+    resource(bp, "/Services", POST=create_service, GET=list_services)
+    resource(bp, "/Services/<sid>", GET=fetch_service, POST=update_service, DELETE=delete_service)
+    pool = "/Services/<ServiceSid>/<any(PhoneNumbers, ShortCodes, AlphaSenders):pool>"
+    resource(bp, pool, POST=create_pool_sender, GET=list_pool_senders)
+    resource(bp, pool + "/<sid>", GET=fetch_pool_sender, DELETE=delete_pool_sender)

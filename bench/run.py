@@ -1,0 +1,294 @@
+"""Benchmarks of the emulator, printed as a table (never asserted in tests). `make bench` runs it.
+
+Every comparison is made in the same run on the same machine: the emulator against a bare Flask
+endpoint doing the least Twilio-shaped work, on the same server; granian against werkzeug; the
+SQLite store against memory; a preloaded emulator against an empty one; cold start against
+`python -c "import flask"`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlencode
+
+HERE = Path(__file__).resolve().parent
+PYTHON = sys.executable
+ACCOUNT = "AC" + "a" * 32
+TOKEN = "bench"
+AUTH = "Basic " + __import__("base64").b64encode(f"{ACCOUNT}:{TOKEN}".encode()).decode()
+CREATE_PATH = f"/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
+rows: list[tuple[str, str, str, str]] = []
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def server(*args: str, app: str = "emulator", server: str = "werkzeug", ready_timeout: float = 600):
+    port = free_port()
+    process = subprocess.Popen(
+        [PYTHON, str(HERE / "serve.py"), "--app", app, "--server", server, "--port", str(port), *args],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    info: dict[str, str] = {}
+    deadline = time.monotonic() + ready_timeout
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            connection.request("GET", "/_emulator/health")
+            if connection.getresponse().status == 200:
+                break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        process.kill()
+        raise RuntimeError(f"{app} on {server} did not start")
+    if args and "--messages" in args:
+        for line in process.stdout:  # PRELOAD line, printed before READY
+            if line.startswith("PRELOAD"):
+                info = dict(item.split("=") for item in line.split()[1:])
+                break
+    try:
+        yield port, info
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def load(port: int, connections: int, seconds: float, body_for=None) -> dict:  # noqa: ANN001
+    """Closed-loop load: each connection sends creates back to back (keep-alive) for `seconds`."""
+    latencies: list[list[float]] = [[] for _ in range(connections)]
+    errors = [0] * connections
+    stop = time.perf_counter() + seconds
+    headers = {"Authorization": AUTH, "Content-Type": "application/x-www-form-urlencoded"}
+
+    def worker(index: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        n = 0
+        while time.perf_counter() < stop:
+            body = body_for(index, n) if body_for else urlencode(
+                {"To": f"+1555{index:03d}{n % 10000:04d}", "From": "+15557650001", "Body": "Benchmark message"}
+            )
+            started = time.perf_counter()
+            connection.request("POST", CREATE_PATH, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            latencies[index].append(time.perf_counter() - started)
+            if response.status != 201:
+                errors[index] += 1
+            n += 1
+        connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    merged = sorted(x for per in latencies for x in per)
+    return {
+        "rps": len(merged) / elapsed,
+        "p50": merged[len(merged) // 2] * 1000,
+        "p99": merged[int(len(merged) * 0.99)] * 1000,
+        "count": len(merged),
+        "errors": sum(errors),
+    }
+
+
+def row(measure: str, value: str, target: str = "", verdict: bool | None = None) -> None:
+    mark = "" if verdict is None else ("ok" if verdict else "MISSED")
+    rows.append((measure, value, target, mark))
+    print(f"  {measure}: {value} {target} {mark}", file=sys.stderr, flush=True)
+
+
+def http_throughput(seconds: float) -> None:
+    for connections in (1, 16):
+        with server(app="bare") as (port, _):
+            load(port, connections, 0.5)
+            bare = load(port, connections, seconds)
+        with server() as (port, _):
+            load(port, connections, 0.5)
+            emu = load(port, connections, seconds)
+        ratio = emu["rps"] / bare["rps"]
+        row(f"create over HTTP, {connections} conn: bare Flask", f"{bare['rps']:.0f} req/s, p50 {bare['p50']:.2f} ms, p99 {bare['p99']:.2f} ms")
+        row(f"create over HTTP, {connections} conn: emulator", f"{emu['rps']:.0f} req/s, p50 {emu['p50']:.2f} ms, p99 {emu['p99']:.2f} ms, errors {emu['errors']}")
+        row(f"create over HTTP, {connections} conn: ratio", f"{ratio:.2f}x", ">= 0.6x", ratio >= 0.6)
+
+
+def sdk_throughput(count: int) -> None:
+    from emulator.testing import twilio_client
+
+    def run(port: int) -> float:
+        client = twilio_client(f"http://127.0.0.1:{port}", ACCOUNT, TOKEN)
+        for i in range(20):
+            client.messages.create(to="+15551230000", from_="+15557650001", body="warm-up")
+        started = time.perf_counter()
+        for i in range(count):
+            client.messages.create(to=f"+1555123{i % 10000:04d}", from_="+15557650001", body="Benchmark message")
+        return count / (time.perf_counter() - started)
+
+    with server(app="bare") as (port, _):
+        bare = run(port)
+    with server() as (port, _):
+        emu = run(port)
+    row("create through the twilio SDK (1 client): bare Flask", f"{bare:.0f} req/s")
+    row("create through the twilio SDK (1 client): emulator", f"{emu:.0f} req/s")
+    row("create through the twilio SDK: ratio", f"{emu / bare:.2f}x", ">= 0.9x", emu / bare >= 0.9)
+
+
+def plugin_reset(count: int) -> None:
+    """What the twilio_emulator fixture adds to each test: one reset call (plus the fixture itself)."""
+    from emulator.testing import EmulatorServer
+
+    with EmulatorServer() as emulator_server:
+        control = emulator_server.control
+        for _ in range(20):
+            control.reset()
+        samples = []
+        for _ in range(count):
+            started = time.perf_counter()
+            control.reset()
+            samples.append(time.perf_counter() - started)
+    p50 = statistics.median(samples) * 1000
+    row("pytest plugin: reset per test (p50)", f"{p50:.2f} ms", "< 2 ms", p50 < 2)
+
+
+def fast_server(seconds: float) -> None:
+    with server() as (port, _):
+        load(port, 16, 0.5)
+        werk = load(port, 16, seconds)
+    with server(server="granian") as (port, _):
+        load(port, 16, 0.5)
+        gran = load(port, 16, seconds)
+        # State consistent: every 201 is one stored message (plus the warm-up's).
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("GET", f"/_emulator/messages?AccountSid={ACCOUNT}")
+        stored = len(__import__("json").loads(connection.getresponse().read())["messages"])
+    ratio = gran["rps"] / werk["rps"]
+    row("16 conn: werkzeug (default)", f"{werk['rps']:.0f} req/s, p99 {werk['p99']:.2f} ms")
+    row("16 conn: granian (--server granian)", f"{gran['rps']:.0f} req/s, p99 {gran['p99']:.2f} ms, stored {stored} messages")
+    row("granian / werkzeug", f"{ratio:.2f}x", ">= 2.5x", ratio >= 2.5)
+
+
+def scale(seconds: float, size: int) -> None:
+    def to_preloaded(index: int, n: int) -> str:
+        # Sends that hit the opt-out table (unblocked recipients) while 1M records are loaded.
+        return urlencode({"To": f"+1888{index:03d}{n % 10000:04d}", "From": "+15557650001", "Body": "Benchmark"})
+
+    with server() as (port, _):
+        load(port, 16, 0.5)
+        empty = load(port, 16, seconds, to_preloaded)
+    with server("--messages", str(size), "--opt-outs", str(size)) as (port, info):
+        load(port, 16, 0.5)
+        full = load(port, 16, seconds, to_preloaded)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        auth = "Basic " + __import__("base64").b64encode(f"{'AC' + 'b' * 32}:bench".encode()).decode()
+        samples = []
+        for i in range(200):
+            query = urlencode({"To": f"+1777{i * 37 % 100000:07d}", "PageSize": 50})
+            started = time.perf_counter()
+            connection.request("GET", f"/2010-04-01/Accounts/{'AC' + 'b' * 32}/Messages.json?{query}", headers={"Authorization": auth})
+            response = connection.getresponse()
+            response.read()
+            samples.append(time.perf_counter() - started)
+            assert response.status == 200
+    ratio = full["rps"] / empty["rps"]
+    page = statistics.median(samples) * 1000
+    per_message = float(info.get("bytes_per_message", 0))
+    row(f"scale: send with {size:,} opt-outs + {size:,} messages loaded", f"{full['rps']:.0f} req/s vs {empty['rps']:.0f} empty ({ratio:.2f}x)", ">= 0.9x", ratio >= 0.9)
+    row("scale: filtered list page (To=..., PageSize 50), p50", f"{page:.2f} ms", "< 5 ms", page < 5)
+    row("scale: memory per stored message (memory store)", f"{per_message:.0f} bytes", "<= 1536 bytes", per_message <= 1536)
+    row("scale: memory per opt-out record", f"{float(info.get('bytes_per_opt_out', 0)):.0f} bytes")
+
+
+def cold_start(runs: int) -> None:
+    def flask_import() -> float:
+        started = time.perf_counter()
+        subprocess.run([PYTHON, "-c", "import flask"], check=True)
+        return time.perf_counter() - started
+
+    def emulator_start() -> float:
+        port = free_port()
+        started = time.perf_counter()
+        process = subprocess.Popen([PYTHON, "-m", "emulator", "serve", "--port", str(port), "--log-level", "ERROR"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            while True:
+                try:
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+                    connection.request("GET", "/_emulator/health")
+                    if connection.getresponse().status == 200:
+                        return time.perf_counter() - started
+                except OSError:
+                    time.sleep(0.005)
+        finally:
+            process.terminate()
+            process.wait()
+
+    flask_import()
+    emulator_start()
+    base = statistics.median(flask_import() for _ in range(runs))
+    start = statistics.median(emulator_start() for _ in range(runs))
+    ratio = start / base
+    row("cold start: python -c 'import flask'", f"{base * 1000:.0f} ms")
+    row("cold start: launch until health answers", f"{start * 1000:.0f} ms ({ratio:.2f}x)", "<= 1.3x", ratio <= 1.3)
+
+
+def sqlite_store(seconds: float, tmp: Path) -> None:
+    with server() as (port, _):
+        load(port, 16, 0.5)
+        memory = load(port, 16, seconds)
+    with server("--db", str(tmp / "bench.db")) as (port, _):
+        load(port, 16, 0.5)
+        sqlite = load(port, 16, seconds)
+    ratio = sqlite["rps"] / memory["rps"]
+    row("SQLite store create throughput (16 conn)", f"{sqlite['rps']:.0f} vs {memory['rps']:.0f} req/s memory ({ratio:.2f}x), errors {sqlite['errors']}", ">= 0.7x", ratio >= 0.7)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="shorter runs and a 100k scale test")
+    parser.add_argument("--only", nargs="*", help="sections: http sdk plugin granian scale cold sqlite")
+    args = parser.parse_args()
+    seconds = 2.0 if args.quick else 5.0
+    size = 100_000 if args.quick else 1_000_000
+    tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"twilio-bench-{os.getpid()}"
+    tmp.mkdir(parents=True, exist_ok=True)
+    sections = {
+        "http": lambda: http_throughput(seconds),
+        "sdk": lambda: sdk_throughput(300 if args.quick else 1000),
+        "plugin": lambda: plugin_reset(300),
+        "granian": lambda: fast_server(seconds),
+        "scale": lambda: scale(seconds, size),
+        "cold": lambda: cold_start(5 if args.quick else 9),
+        "sqlite": lambda: sqlite_store(seconds, tmp),
+    }
+    for name, run in sections.items():
+        if not args.only or name in args.only:
+            print(f"[{name}]", file=sys.stderr, flush=True)
+            run()
+    width = max(len(r[0]) for r in rows)
+    value_width = max(len(r[1]) for r in rows)
+    print(f"\n{'measure'.ljust(width)}  {'result'.ljust(value_width)}  target")
+    for measure, value, target, mark in rows:
+        print(f"{measure.ljust(width)}  {value.ljust(value_width)}  {target} {mark}".rstrip())
+    print(f"\n{os.cpu_count()} cores; Python {sys.version.split()[0]}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

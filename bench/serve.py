@@ -1,0 +1,82 @@
+"""A server process for the benchmark: the emulator or the bare endpoint, on werkzeug or granian,
+optionally preloaded with opt-out records and messages (through the domain, as fixtures would)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def rss_kib() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def preload(app, messages: int, opt_outs: int) -> None:  # noqa: ANN001
+    from emulator.api.context import EXTENSION
+    from emulator.domain.models import Direction, Status
+
+    emu = app.extensions[EXTENSION]
+    account = emu.accounts.declare("AC" + "b" * 32, "bench")
+    sender = emu.numbers.provision(account, "+15550000000")
+    started, before = time.perf_counter(), rss_kib()
+    for i in range(opt_outs):
+        emu.optouts.import_record(account.sid, f"+1666{i:07d}", sender.address, None, emu.now())
+    after_opt_outs = rss_kib()
+    for i in range(messages):
+        emu.messages.record(
+            account, to=f"+1777{i % 100000:07d}", from_=sender.address, body=f"preloaded message {i}",
+            direction=Direction.OUTBOUND_API, status=Status.DELIVERED,
+        )
+    after = rss_kib()
+    per_message = (after - after_opt_outs) * 1024 / messages if messages else 0
+    per_record = (after_opt_outs - before) * 1024 / opt_outs if opt_outs else 0
+    print(f"PRELOAD seconds={time.perf_counter() - started:.1f} bytes_per_message={per_message:.0f} "
+          f"bytes_per_opt_out={per_record:.0f}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--app", choices=["emulator", "bare"], default="emulator")
+    parser.add_argument("--server", choices=["werkzeug", "granian"], default="werkzeug")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--db")
+    parser.add_argument("--messages", type=int, default=0)
+    parser.add_argument("--opt-outs", type=int, default=0)
+    args = parser.parse_args()
+    if args.server == "granian":
+        from granian import Granian
+        from granian.constants import Interfaces
+
+        if args.app == "emulator":
+            from emulator import Settings
+            os.environ.update(Settings(port=args.port, db=args.db, log_level="WARNING").to_env())
+            target = "emulator.wsgi:app_from_env"
+        else:
+            target = "bare_app:app_from_env"
+        Granian(target, address="127.0.0.1", port=args.port, interface=Interfaces.WSGI, workers=1,
+                blocking_threads=8, factory=True, log_level="warning").serve()
+        return
+    from werkzeug.serving import run_simple
+
+    from emulator import Settings, create_app
+    from emulator.server import QuietRequestHandler
+    from bare_app import create_bare_app
+
+    app = create_app(Settings(db=args.db, log_level="WARNING")) if args.app == "emulator" else create_bare_app()
+    if args.messages or args.opt_outs:
+        preload(app, args.messages, args.opt_outs)
+    print("READY", flush=True)
+    run_simple("127.0.0.1", args.port, app, threaded=True, request_handler=QuietRequestHandler)
+
+
+if __name__ == "__main__":
+    main()
