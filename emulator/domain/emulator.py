@@ -7,6 +7,7 @@ every send that starts after it (no send slips through after the acknowledgement
 from __future__ import annotations
 
 import heapq
+from collections import deque
 import itertools
 import logging
 import threading
@@ -40,13 +41,16 @@ class State:
 
 
 class ChangeLock:
-    """The emulator's re-entrant lock. When the outermost holder releases it, the records changed
-    meanwhile are written to the store in one batch: a change is durable before anyone can see it."""
+    """The emulator's re-entrant lock. When the outermost holder releases it, what it changed is
+    turned into a store batch (still under the lock, so batches are in lock order), and once the
+    lock is released the holder waits until that batch is committed. The caller answers only after
+    its changes are durable, and the lock is never held during disk I/O."""
 
-    def __init__(self, flush: Callable[[], None]) -> None:
+    def __init__(self, prepare: Callable[[], int | None], commit: Callable[[int], None]) -> None:
         self._lock = threading.RLock()
         self._depth = 0
-        self._flush = flush
+        self._prepare = prepare
+        self._commit = commit
 
     def __enter__(self) -> ChangeLock:
         self._lock.acquire()
@@ -55,11 +59,14 @@ class ChangeLock:
 
     def __exit__(self, *exc: object) -> None:
         self._depth -= 1
+        batch = None
         try:
             if self._depth == 0:
-                self._flush()
+                batch = self._prepare()
         finally:
             self._lock.release()
+        if batch is not None:
+            self._commit(batch)
 
 
 class Emulator:
@@ -84,7 +91,12 @@ class Emulator:
         self._persist = not isinstance(self.store, MemoryStore)
         self._changed: dict[int, Any] = {}
         self._deleted: list[Any] = []
-        self.lock = ChangeLock(self._flush)
+        # Group commit: batches queue in lock order; whoever commits takes every queued batch.
+        self._batches: deque[tuple[int, Any]] = deque()
+        self._batch_seq = 0
+        self._committed = 0
+        self._commit_lock = threading.Lock()
+        self.lock = ChangeLock(self._prepare_batch, self._commit_until)
         self.optouts = OptOutEngine(on_change=self._record_changed)
         self._subscribers: dict[str, list[Callable[..., None]]] = {}
         # Timed work (scheduled sends, timed progression): a heap run when due by a ticker thread,
@@ -117,6 +129,7 @@ class Emulator:
             self._tasks.clear()
             self._changed.clear()
             self._deleted.clear()
+            self._commit_until(self._batch_seq)  # batches prepared before the reset land before it
             if hasattr(self.clock, "reset"):
                 self.clock.reset()
             self.store.clear()
@@ -170,11 +183,25 @@ class Emulator:
         else:
             self.forget(record)
 
-    def _flush(self) -> None:
-        if self._changed or self._deleted:
-            changed, deleted = list(self._changed.values()), self._deleted
-            self._changed, self._deleted = {}, []
-            self.store.write(changed, deleted)
+    def _prepare_batch(self) -> int | None:
+        if not (self._changed or self._deleted):
+            return None
+        batch = self.store.prepare(list(self._changed.values()), self._deleted)
+        self._changed, self._deleted = {}, []
+        self._batch_seq += 1
+        self._batches.append((self._batch_seq, batch))
+        return self._batch_seq
+
+    def _commit_until(self, seq: int) -> None:
+        with self._commit_lock:
+            if self._committed >= seq:
+                return  # another thread's group commit took ours too
+            ops, last = [], self._committed
+            while self._batches:
+                last, batch = self._batches.popleft()
+                ops.extend(batch)
+            self.store.commit(ops)
+            self._committed = last
 
     # -- timed work -----------------------------------------------------------------------------
     def schedule(self, due: datetime, task: Callable[[], None]) -> None:

@@ -11,7 +11,12 @@ from typing import Any, Protocol
 
 
 class Store(Protocol):
-    """Where changed records go. `write` gets what one locked operation changed, in one batch."""
+    """Where changed records go. `prepare` turns what one locked operation changed into a batch
+    (called under the emulator's lock); `commit` makes batches durable (called outside it)."""
+
+    def prepare(self, changed: list[Any], deleted: list[Any]) -> Any: ...
+
+    def commit(self, batches: Any) -> None: ...
 
     def write(self, changed: list[Any], deleted: list[Any]) -> None: ...
 
@@ -24,6 +29,12 @@ class Store(Protocol):
 
 class MemoryStore:
     """The default: state lives only in the process."""
+
+    def prepare(self, changed: list[Any], deleted: list[Any]) -> list:
+        return []
+
+    def commit(self, batches: Any) -> None:
+        pass
 
     def write(self, changed: list[Any], deleted: list[Any]) -> None:
         pass
@@ -39,16 +50,28 @@ class MemoryStore:
 
 
 # -- records <-> JSON-able dicts -----------------------------------------------------------------
+SCALARS = (str, int, float, bool, type(None))
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    return tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else None
+
+
 def to_data(obj: Any) -> Any:
-    if dataclasses.is_dataclass(obj):
-        return {f.name: to_data(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    kind = type(obj)
+    if kind in SCALARS:
+        return obj
     if isinstance(obj, enum.Enum):
         return obj.value
-    if isinstance(obj, datetime):
+    if kind is datetime:
         return obj.isoformat()
-    if isinstance(obj, (list, tuple)):
+    names = _field_names(kind)
+    if names is not None:
+        return {name: to_data(getattr(obj, name)) for name in names}
+    if kind in (list, tuple):
         return [to_data(v) for v in obj]
-    if isinstance(obj, dict):
+    if kind is dict:
         return {str(k.value if isinstance(k, enum.Enum) else k): to_data(v) for k, v in obj.items()}
     return obj
 

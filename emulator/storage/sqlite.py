@@ -3,6 +3,7 @@ opt-out the API acknowledged survives a SIGKILL. Schema changes go through numbe
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
@@ -23,6 +24,14 @@ TABLES: dict[type, tuple[str, Any]] = {
 }
 # Account rows keep only the account's own fields: its messages, senders and services have tables.
 ACCOUNT_CHILDREN = ("messages", "senders", "alpha_senders", "services", "auto_replies")
+
+
+INSERT_AUTO_REPLY = "INSERT INTO auto_replies (account_sid, data) VALUES (?, ?)"
+
+
+@functools.cache
+def _upsert(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
 
 
 def opt_out_key(record: OptOutRecord) -> tuple:
@@ -59,34 +68,40 @@ class SqliteStore:
     def schema_version(self) -> int:
         return self._db.execute("PRAGMA user_version").fetchone()[0]
 
-    def write(self, changed: list[Any], deleted: list[Any]) -> None:
+    def prepare(self, changed: list[Any], deleted: list[Any]) -> list[tuple[str, tuple]]:
+        """The SQL for a batch of changes, built while the records cannot change (under the lock)."""
+        ops: list[tuple[str, tuple]] = []
+        for record in changed:
+            if isinstance(record, AutoReply):
+                ops.append((INSERT_AUTO_REPLY, (record.account_sid, json.dumps(to_data(record)))))
+                continue
+            table, keys = TABLES[type(record)]
+            data = to_data(record)
+            if isinstance(record, Account):
+                data = {k: v for k, v in data.items() if k not in ACCOUNT_CHILDREN}
+            columns = {**keys(record), "data": json.dumps(data)}
+            ops.append((_upsert(table, tuple(columns)), tuple(columns.values())))
+        for record in deleted:
+            table, keys = TABLES[type(record)]
+            key_name, key_value = next(iter(keys(record).items()))
+            ops.append((f"DELETE FROM {table} WHERE {key_name} = ?", (key_value,)))
+        return ops
+
+    def commit(self, ops: list[tuple[str, tuple]]) -> None:
+        """Run prepared batches in one transaction (group commit: one COMMIT for many requests)."""
         with self._lock:
             db = self._db
             db.execute("BEGIN")
             try:
-                for record in changed:
-                    if isinstance(record, AutoReply):
-                        db.execute(
-                            "INSERT INTO auto_replies (account_sid, data) VALUES (?, ?)",
-                            (record.account_sid, json.dumps(to_data(record))),
-                        )
-                        continue
-                    table, keys = TABLES[type(record)]
-                    data = to_data(record)
-                    if isinstance(record, Account):
-                        data = {k: v for k, v in data.items() if k not in ACCOUNT_CHILDREN}
-                    columns = {**keys(record), "data": json.dumps(data)}
-                    names = ", ".join(columns)
-                    marks = ", ".join("?" for _ in columns)
-                    db.execute(f"INSERT OR REPLACE INTO {table} ({names}) VALUES ({marks})", tuple(columns.values()))
-                for record in deleted:
-                    table, keys = TABLES[type(record)]
-                    key_name, key_value = next(iter(keys(record).items()))
-                    db.execute(f"DELETE FROM {table} WHERE {key_name} = ?", (key_value,))
+                for sql, values in ops:
+                    db.execute(sql, values)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+
+    def write(self, changed: list[Any], deleted: list[Any]) -> None:
+        self.commit(self.prepare(changed, deleted))
 
     def load(self) -> dict[str, list[Any]]:
         with self._lock:
