@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A local Twilio Messaging emulator with Twilio's opt-out rules (STOP/START/HELP, error 21610). "
         "Point the official Twilio SDKs at it instead of api.twilio.com.",
         epilog="Every serve option can also be set by environment: TWILIO_EMULATOR_HOST, _PORT, _ACCOUNTS "
-        "(SID:TOKEN,...), _STRICT_ACCOUNTS, _STRICT_SENDERS, _FIXTURES, _DB, _LOG_LEVEL, _WEBHOOK_TIMEOUT, _WEBHOOK_WORKERS.",
+        "(SID:TOKEN,...), _STRICT_ACCOUNTS, _STRICT_SENDERS, _FIXTURES, _DB, _MAX_MESSAGES, _LOG_LEVEL, _WEBHOOK_TIMEOUT, _WEBHOOK_WORKERS.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -50,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", metavar="PATH", help="keep all state in this SQLite file across restarts (default: in memory)"
     )
     serve.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default INFO")
+    serve.add_argument(
+        "--max-messages",
+        type=int,
+        metavar="N",
+        help="keep at most N messages, evicting the oldest (opt-out records are never evicted); default: no cap",
+    )
     serve.add_argument(
         "--server",
         choices=["werkzeug", "granian"],
@@ -103,6 +109,7 @@ def serve(args: argparse.Namespace) -> int:
             strict_senders=args.strict_senders,
             fixtures=args.fixtures,
             db=args.db,
+            max_messages=args.max_messages,
             log_level=args.log_level,
             webhook_timeout=args.webhook_timeout,
             webhook_workers=args.webhook_workers,
@@ -123,13 +130,8 @@ def serve(args: argparse.Namespace) -> int:
         return serve_granian(settings)
     from werkzeug.serving import run_simple
 
-    from .server import KeepAliveRequestHandler
-
     try:
-        run_simple(
-            settings.host, settings.port, app, threaded=True, use_reloader=False,
-            request_handler=KeepAliveRequestHandler,
-        )
+        run_simple(settings.host, settings.port, app, threaded=True, use_reloader=False)
     finally:
         app.extensions["twilio_emulator"].close()
     return 0

@@ -8,13 +8,7 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 
-class KeepAliveRequestHandler(WSGIRequestHandler):
-    """HTTP/1.1, so clients (the SDK's requests session) reuse their connections."""
-
-    protocol_version = "HTTP/1.1"
-
-
-class QuietRequestHandler(KeepAliveRequestHandler):
+class QuietRequestHandler(WSGIRequestHandler):
     """No access log line per request: in-process servers run inside test suites."""
 
     def log_request(self, *args: object, **kwargs: object) -> None:

@@ -23,6 +23,7 @@ class Settings:
     strict_senders: bool = False  # default for new accounts: 21606 for a From the account does not own
     fixtures: str | None = None  # JSON seed file loaded at start and at every reset
     db: str | None = None  # SQLite file that keeps all state across restarts; None keeps it in memory
+    max_messages: int | None = None  # keep at most this many messages (oldest evicted); None: no cap
     log_level: str = "INFO"
     webhook_timeout: float = 15.0  # seconds before a webhook counts as failed (11200)
     webhook_workers: int = 4  # background delivery threads
@@ -37,6 +38,8 @@ class Settings:
                 raise ValueError(f"account {sid}: the auth token is empty")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port {self.port} is out of range 0-65535")
+        if self.max_messages is not None and self.max_messages < 1:
+            raise ValueError("max_messages must be at least 1")
         if self.log_level.upper() not in LOG_LEVELS:
             raise ValueError(f"log level {self.log_level!r} is not one of {', '.join(LOG_LEVELS)}")
         object.__setattr__(self, "log_level", self.log_level.upper())
@@ -68,13 +71,14 @@ class Settings:
             raw = env.get(f"TWILIO_EMULATOR_{f.name.upper()}")
             if raw is None or f.name == "extra":
                 continue
+            kind = f.type.removesuffix(" | None")
             if f.name == "accounts":
                 values[f.name] = parse_accounts(raw.split(","))
-            elif f.type == "bool":
+            elif kind == "bool":
                 values[f.name] = raw.strip().lower() in {"1", "true", "yes", "on"}
-            elif f.type in ("int", "float"):
+            elif kind in ("int", "float"):
                 try:
-                    values[f.name] = int(raw) if f.type == "int" else float(raw)
+                    values[f.name] = int(raw) if kind == "int" else float(raw)
                 except ValueError:
                     raise ValueError(f"TWILIO_EMULATOR_{f.name.upper()}={raw!r} is not a number") from None
             else:

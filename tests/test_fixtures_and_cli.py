@@ -179,7 +179,7 @@ def test_reset_restores_the_fixtures_after_changes(emu):
     assert list(account.services) == [SERVICE]
     aoo = account.services[SERVICE].advanced_opt_out
     assert aoo.enabled is True and aoo.opt_out_keywords == ("ARRET",) and aoo.opt_out_reply is None
-    assert account.messages == {}
+    assert len(account.messages) == 0
     assert account.auto_replies == []
 
 

@@ -20,7 +20,7 @@ from ..optout import OptOutEngine
 from ..settings import Settings
 from .clock import SystemClock
 from ..storage import MemoryStore, SqliteStore, Store
-from .models import Account, Fault, Sender
+from .models import Account, Fault, Message, Sender
 from .phone import SenderType
 from .sids import SidFactory
 
@@ -33,6 +33,7 @@ class State:
     accounts: dict[str, Account] = field(default_factory=dict)
     owners: dict[str, Sender] = field(default_factory=dict)  # phone number / short code -> its sender
     faults: list[Fault] = field(default_factory=list)  # injected delivery failures, first match wins
+    retained: deque[tuple[str, str]] = field(default_factory=deque)  # (account, sid), oldest first
     seq: int = 0  # message insertion counter
 
     def next_seq(self) -> int:
@@ -159,12 +160,29 @@ class Emulator:
         for service in stored["services"]:
             state.accounts[service.account_sid].services[service.sid] = service
         for message in stored["messages"]:
-            state.accounts[message.account_sid].messages[message.sid] = message
+            state.accounts[message.account_sid].messages.add(message)
+            if self.settings.max_messages is not None:
+                state.retained.append((message.account_sid, message.sid))
             state.seq = max(state.seq, message.seq)
         for reply in stored["auto_replies"]:
             state.accounts[reply.account_sid].auto_replies.append(reply)
         self.optouts.restore(stored["opt_outs"])
         self.messages.resume()
+
+    def retain(self, account: Account, message: Message) -> None:
+        """Keep at most settings.max_messages messages: the oldest go first. Opt-out records are
+        never evicted; only messages are."""
+        cap = self.settings.max_messages
+        if cap is None:
+            return
+        retained = self.state.retained
+        retained.append((account.sid, message.sid))
+        while len(retained) > cap:
+            account_sid, sid = retained.popleft()
+            owner = self.state.accounts.get(account_sid)
+            evicted = owner.messages.remove(sid) if owner is not None else None
+            if evicted is not None:
+                self.forget(evicted)
 
     # -- persistence: domain code touches what it changes; the lock's release writes it -----------
     def touch(self, *records: Any) -> None:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+import sys
 from copy import copy
+from itertools import islice
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from .. import errors
 from .models import FINAL_STATUSES, Account, Direction, Message, MessagingService, Sender, Status
-from .paging import Page, paginate
+from .paging import Page
 from .phone import SenderType, is_e164, is_nanp, sender_type
 from .segments import count_segments, smart_encode
 from .services import SERVICE_SID
@@ -252,9 +254,13 @@ class Messages:
             status_callback_method=req.status_callback_method,
             seq=self.emu.state.next_seq(),
         )
-        account.messages[message.sid] = message
-        self.emu.touch(message)
+        self._store(account, message)
         return message
+
+    def _store(self, account: Account, message: Message) -> None:
+        account.messages.add(message)
+        self.emu.touch(message)
+        self.emu.retain(account, message)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def _start(self, account: Account, message: Message) -> None:
@@ -298,8 +304,9 @@ class Messages:
             if status in (Status.ACCEPTED, Status.SCHEDULED):
                 service = account.services.get(message.messaging_service_sid or "")
                 pool_sender = account.senders.get(message.pool_sender_sid or "")
-                if pool_sender is not None:
-                    message.from_ = pool_sender.address
+                if pool_sender is not None and message.from_ != pool_sender.address:
+                    old_from, message.from_ = message.from_, pool_sender.address
+                    account.messages.reindex_from(message, old_from)
                 sender = _address(message.from_) if message.from_ else None
                 message.num_segments = _segments(message.body, message.media_urls, message.smart_encoded)
                 # The opt-out check of a service send happens now, when its sender is assigned.
@@ -371,18 +378,27 @@ class Messages:
                 channel=channel,
                 seq=self.emu.state.next_seq(),
             )
-            account.messages[message.sid] = message
-            self.emu.touch(message)
+            self._store(account, message)
             return message
 
     # -- list, fetch, update, delete ------------------------------------------------------------
     def list(
         self, account: Account, filters: ListFilter, page: int, page_size: int, page_token: str | None
     ) -> Page[Message]:
+        """Newest first. A PageToken ("PA<sid>": after it, "PB<sid>": before it) is found by the
+        message's seq, so a page costs its own length, not the number of stored messages."""
         with self.emu.lock:
-            # Insertion order is creation order, so newest first is the reversed dict.
-            matching = [m for m in reversed(account.messages.values()) if filters.matches(m)]
-            return paginate(matching, page, page_size, page_token, key=lambda m: m.sid)
+            log = account.messages
+            source = log.source(filters.to, filters.from_)
+            anchor = log.get(page_token[2:]) if page_token and page_token[:2] in ("PA", "PB") else None
+            if anchor is not None and page_token.startswith("PB"):
+                newer = islice((m for m in log.newer_than(source, anchor.seq) if filters.matches(m)), page_size)
+                return Page(list(newer)[::-1], page, page_size, has_next=True)
+            older = (m for m in log.older_than(source, anchor.seq if anchor else None) if filters.matches(m))
+            if anchor is None:
+                older = islice(older, min(page * page_size, sys.maxsize), None)
+            items = list(islice(older, page_size + 1))
+            return Page(items[:page_size], page, page_size, has_next=len(items) > page_size)
 
     def fetch(self, account: Account, sid: str, path: str) -> Message:
         message = account.messages.get(sid)
@@ -418,7 +434,7 @@ class Messages:
             message = self.fetch(account, sid, path)
             if message.status not in FINAL_STATUSES and message.status is not Status.SCHEDULED:
                 raise errors.MessageInFlight()
-            del account.messages[sid]
+            account.messages.remove(sid)
             self.emu.forget(message)
 
 

@@ -71,7 +71,7 @@ class Fault:
         return self.pattern is not None and re.search(self.pattern, to) is not None
 
 
-@dataclass
+@dataclass(slots=True)  # millions may be stored: no per-instance __dict__
 class Message:
     sid: str
     account_sid: str
@@ -177,8 +177,11 @@ class Account:
     settings: AccountSettings
     date_created: datetime
     api_keys: dict[str, str] = field(default_factory=dict)  # SK… -> secret
-    messages: dict[str, Message] = field(default_factory=dict)  # insertion-ordered
+    messages: MessageLog = field(default_factory=lambda: MessageLog())
     senders: dict[str, Sender] = field(default_factory=dict)  # sid -> sender
     alpha_senders: dict[str, Sender] = field(default_factory=dict)  # alphanumeric ID -> sender
     services: dict[str, MessagingService] = field(default_factory=dict)
     auto_replies: list[AutoReply] = field(default_factory=list)
+
+
+from .message_log import MessageLog  # noqa: E402 - it needs Message, defined above

@@ -1,0 +1,97 @@
+"""An account's messages: by SID, in creation order, and indexed by To and From, so a filtered,
+newest-first page costs the page (not the number of stored messages)."""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
+
+from .models import Message
+
+
+def _seq(message: Message) -> int:
+    return message.seq
+
+
+class MessageLog:
+    __slots__ = ("_by_sid", "_ordered", "_by_to", "_by_from")
+
+    def __init__(self) -> None:
+        self._by_sid: dict[str, Message] = {}
+        self._ordered: list[Message] = []  # ascending seq
+        self._by_to: dict[str, list[Message]] = {}
+        self._by_from: dict[str | None, list[Message]] = {}
+
+    # -- mapping-like access ----------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._by_sid)
+
+    def __contains__(self, sid: object) -> bool:
+        return sid in self._by_sid
+
+    def __getitem__(self, sid: str) -> Message:
+        return self._by_sid[sid]
+
+    def get(self, sid: str) -> Message | None:
+        return self._by_sid.get(sid)
+
+    def values(self) -> list[Message]:
+        """Oldest first (a copy: callers may change the log while iterating)."""
+        return list(self._ordered)
+
+    # -- changes ------------------------------------------------------------------------------------
+    def add(self, message: Message) -> None:
+        """Messages arrive in seq order, except when a store restores them (sorted by seq too)."""
+        self._by_sid[message.sid] = message
+        self._ordered.append(message)
+        self._by_to.setdefault(message.to, []).append(message)
+        self._by_from.setdefault(message.from_, []).append(message)
+
+    def remove(self, sid: str) -> Message | None:
+        message = self._by_sid.pop(sid, None)
+        if message is None:
+            return None
+        self._drop(self._ordered, message)
+        self._drop(self._by_to[message.to], message)
+        # `from` can change after creation (a pool sender is assigned): find it where it is.
+        for key in (message.from_, None):
+            if key in self._by_from and self._drop(self._by_from[key], message):
+                break
+        return message
+
+    def reindex_from(self, message: Message, old_from: str | None) -> None:
+        """A message got its sender (Messaging Service sends start with from = null)."""
+        if self._drop(self._by_from.get(old_from, []), message):
+            entries = self._by_from.setdefault(message.from_, [])
+            entries.insert(bisect_left(entries, message.seq, key=_seq), message)
+
+    @staticmethod
+    def _drop(entries: list[Message], message: Message) -> bool:
+        index = bisect_left(entries, message.seq, key=_seq)
+        if index < len(entries) and entries[index] is message:
+            del entries[index]
+            return True
+        return False
+
+    # -- reading ------------------------------------------------------------------------------------
+    def source(self, to: str | None = None, from_: str | None = None) -> list[Message]:
+        """The smallest list that holds every message matching these exact filters (ascending seq)."""
+        candidates = [self._ordered]
+        if to is not None:
+            candidates.append(self._by_to.get(to, []))
+        if from_ is not None:
+            candidates.append(self._by_from.get(from_, []))
+        return min(candidates, key=len)
+
+    @staticmethod
+    def older_than(entries: list[Message], seq: int | None) -> Iterator[Message]:
+        """Newest first, starting just below `seq` (or at the newest)."""
+        start = len(entries) if seq is None else bisect_left(entries, seq, key=_seq)
+        for index in range(start - 1, -1, -1):
+            yield entries[index]
+
+    @staticmethod
+    def newer_than(entries: list[Message], seq: int) -> Iterator[Message]:
+        """Oldest first, starting just above `seq`."""
+        for index in range(bisect_right(entries, seq, key=_seq), len(entries)):
+            yield entries[index]
