@@ -1,48 +1,49 @@
-"""Black-box fixtures: a real emulator on 127.0.0.1 and a free port, driven through the official
-twilio SDK and requests. Nothing here imports emulator internals beyond its public test helpers."""
+"""Black-box fixtures: our own pytest plugin's (a real emulator on 127.0.0.1 and a free port, the
+official twilio SDK), under the short names these tests use, plus raw-HTTP helpers. Nothing here
+imports emulator internals beyond its public test helpers."""
 
 from __future__ import annotations
-
-import secrets
 
 import pytest
 import requests
 
 from emulator import Settings
-from emulator.testing import ControlClient, EmulatorServer, twilio_client
+from emulator.testing import WebhookReceiver
 
 
 @pytest.fixture(scope="session", params=["memory", "sqlite"])
-def emulator_server(request, tmp_path_factory):
+def twilio_emulator_settings(request, tmp_path_factory) -> Settings:
     """Every client test runs against both stores, so they cannot drift apart."""
     db = str(tmp_path_factory.mktemp("store") / "emulator.db") if request.param == "sqlite" else None
-    server = EmulatorServer(Settings(db=db)).start()
-    yield server
-    server.stop()
+    return Settings(db=db)
 
 
 @pytest.fixture
-def base_url(emulator_server) -> str:
-    return emulator_server.url
+def emulator_server(twilio_emulator_server):
+    return twilio_emulator_server
 
 
 @pytest.fixture
-def control(emulator_server) -> ControlClient:
+def base_url(twilio_emulator_server) -> str:
+    return twilio_emulator_server.url
+
+
+@pytest.fixture
+def control(twilio_emulator):
     """The control API, with all state reset before the test."""
-    emulator_server.control.reset()
-    return emulator_server.control
+    return twilio_emulator
 
 
 @pytest.fixture
-def account(control) -> tuple[str, str]:
+def account(twilio_account) -> tuple[str, str]:
     """A fresh (AccountSid, AuthToken), created on first use."""
-    return "AC" + secrets.token_hex(16), secrets.token_hex(16)
+    return twilio_account
 
 
 @pytest.fixture
-def client(base_url, account):
+def client(twilio_client):
     """The official twilio.rest.Client, pointed at the emulator for every Twilio domain."""
-    return twilio_client(base_url, *account)
+    return twilio_client
 
 
 @pytest.fixture
@@ -52,6 +53,13 @@ def http(account) -> requests.Session:
     session.auth = account
     yield session
     session.close()
+
+
+@pytest.fixture
+def hooks():
+    """A real webhook receiver on 127.0.0.1 and a free port, stopped after the test."""
+    with WebhookReceiver() as receiver:
+        yield receiver
 
 
 @pytest.fixture

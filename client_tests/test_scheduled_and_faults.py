@@ -5,14 +5,13 @@ behaviour reference (../shared/twilio-behaviour.md) sections 3.2, 6.2 and 6.4.""
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
 
 import pytest
 import requests
 from twilio.base.exceptions import TwilioRestException
 
-from emulator.testing import EmulatorError, WebhookReceiver
+from emulator.testing import EmulatorError
 
 NUMBER = "+15557650001"
 HANDSET = "+15551230001"
@@ -20,23 +19,6 @@ OTHER_HANDSET = "+15551230002"
 UK_HANDSET = "+447700900123"
 MINUTE = 60
 DAY = 24 * 3600
-
-
-class Receiver(WebhookReceiver):
-    """A WebhookReceiver whose server checks for shutdown every 20 ms (the default 0.5 s poll makes
-    every stop, hence every test, half a second slower)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-
-@pytest.fixture
-def hooks():
-    with Receiver() as receiver:
-        yield receiver
 
 
 @pytest.fixture

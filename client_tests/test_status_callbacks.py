@@ -22,23 +22,6 @@ OTHER_HANDSET = "+15551230002"
 COMMON = {"MessageSid", "SmsSid", "MessageStatus", "SmsStatus", "AccountSid", "From", "To", "ApiVersion"}
 
 
-class Receiver(WebhookReceiver):
-    """A WebhookReceiver whose server checks for shutdown every 20 ms (the default 0.5 s poll makes
-    every stop, hence every test, half a second slower)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-
-@pytest.fixture
-def hooks():
-    with Receiver() as receiver:
-        yield receiver
-
-
 @pytest.fixture
 def service(client, hooks):
     """A Messaging Service with StatusCallback at hooks /service-status and NUMBER in its pool."""
@@ -302,7 +285,7 @@ def test_timed_progression_runs_every_step_that_falls_due_in_one_clock_jump(clie
 # -- webhooks never block the API -------------------------------------------------------------------
 
 
-class SignallingReceiver(Receiver):
+class SignallingReceiver(WebhookReceiver):
     """A Receiver that sets `arrived` as soon as a request comes in (before its answer's delay)."""
 
     def __init__(self) -> None:

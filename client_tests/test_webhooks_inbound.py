@@ -4,12 +4,10 @@ keyword forwarding, OptOutType and signatures. Expected values come from the beh
 
 from __future__ import annotations
 
-import threading
 
 import pytest
 from twilio.request_validator import RequestValidator
 
-from emulator.testing import WebhookReceiver
 
 NUMBER = "+15557650001"
 OTHER_NUMBER = "+15557650002"
@@ -20,23 +18,6 @@ BASE_PARAMS = {
     "SmsStatus", "ApiVersion",
 }  # fmt: skip
 GEO_PARAMS = {"ToCountry", "ToState", "ToCity", "ToZip", "FromCountry", "FromState", "FromCity", "FromZip"}
-
-
-class Receiver(WebhookReceiver):
-    """A WebhookReceiver whose server checks for shutdown every 20 ms (the default 0.5 s poll makes
-    every stop, hence every test, half a second slower)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-
-@pytest.fixture
-def hooks():
-    with Receiver() as receiver:
-        yield receiver
 
 
 def number_with_url(client, hooks, path="/sms", method="POST", number=NUMBER):

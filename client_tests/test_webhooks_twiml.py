@@ -5,7 +5,6 @@ values come from the behaviour reference (../shared/twilio-behaviour.md) section
 from __future__ import annotations
 
 import socket
-import threading
 import time
 
 import pytest
@@ -18,23 +17,6 @@ NUMBER = "+15557650001"
 OTHER_NUMBER = "+15557650002"
 HANDSET = "+15551230001"
 OTHER_HANDSET = "+15551230002"
-
-
-class Receiver(WebhookReceiver):
-    """A WebhookReceiver whose server checks for shutdown every 20 ms (the default 0.5 s poll makes
-    every stop, hence every test, half a second slower)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-
-@pytest.fixture
-def hooks():
-    with Receiver() as receiver:
-        yield receiver
 
 
 @pytest.fixture
@@ -333,7 +315,7 @@ def test_refused_connection_is_11200(client, control, account):
 
 
 def test_timeout_is_11200(account, control):
-    with EmulatorServer(Settings(webhook_timeout=0.5)) as server, Receiver() as slow:
+    with EmulatorServer(Settings(webhook_timeout=0.5)) as server, WebhookReceiver() as slow:
         slow.respond("/sms", "<Response><Message>too late</Message></Response>", delay=2)
         client = twilio_client(server.url, *account)
         client.incoming_phone_numbers.create(phone_number=NUMBER, sms_url=slow.url("/sms"))

@@ -25,7 +25,10 @@ class ThreadedServer:
         )
         self.host = host
         self.port = self._server.port
-        self._thread = threading.Thread(target=self._server.serve_forever, name="twilio-emulator", daemon=True)
+        # A short poll interval: stop() returns within ~20 ms instead of the default 0.5 s.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.02,), name="twilio-emulator", daemon=True
+        )
 
     @property
     def url(self) -> str:

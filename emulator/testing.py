@@ -26,6 +26,7 @@ from .app import create_app
 from .server import QuietRequestHandler, ThreadedServer
 from .settings import Settings
 
+POLL_SECONDS = 0.02  # how often a server thread checks for stop(): tests stop servers often
 TWILIO_HOST = re.compile(r"^[a-z0-9.-]*twilio\.com$")
 
 
@@ -157,7 +158,7 @@ class WebhookReceiver:
         self._answers: dict[str, tuple[int, str, float, str]] = {}
         self._lock = threading.Lock()
         self._server = make_server("127.0.0.1", 0, self._app, threaded=True, request_handler=QuietRequestHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_SECONDS,), daemon=True)
 
     def url(self, path: str = "/") -> str:
         return f"http://127.0.0.1:{self._server.port}{path}"

@@ -36,6 +36,13 @@ MAGIC_TO = {
     "+15005550009": errors.NotMobile,
 }
 MAGIC_TO_OPTED_OUT = "+15005550004"
+# After a sender is assigned: status -> (the next status, the injected failure that replaces it).
+# A `failed` fault strikes while sending, an `undelivered` one after the carrier took the message.
+DELIVERY_STEPS = {
+    Status.QUEUED: (Status.SENDING, None),
+    Status.SENDING: (Status.SENT, Status.FAILED),
+    Status.SENT: (Status.DELIVERED, Status.UNDELIVERED),
+}
 # Scheduling window (errors 35114/35115): more than 5 minutes and at most 35 days ahead.
 SCHEDULE_MIN_LEAD = 300
 SCHEDULE_MAX_LEAD = 35 * 24 * 3600
@@ -314,20 +321,13 @@ class Messages:
                     self._set_status(message, Status.FAILED, _unsubscribed(account))
                 else:
                     self._set_status(message, Status.QUEUED)
-            elif status is Status.QUEUED:
-                self._set_status(message, Status.SENDING)
-            elif status is Status.SENDING:
+            elif status in DELIVERY_STEPS:
+                following, fault_status = DELIVERY_STEPS[status]
                 fault = message.fault
-                if fault is not None and fault.status is Status.FAILED:
-                    self._set_status(message, Status.FAILED, errors.DeliveryFault(fault.error_code))
+                if fault is not None and fault.status is fault_status:
+                    self._set_status(message, fault.status, errors.DeliveryFault(fault.error_code))
                 else:
-                    self._set_status(message, Status.SENT)
-            elif status is Status.SENT:
-                fault = message.fault
-                if fault is not None and fault.status is Status.UNDELIVERED:
-                    self._set_status(message, Status.UNDELIVERED, errors.DeliveryFault(fault.error_code))
-                else:
-                    self._set_status(message, Status.DELIVERED)
+                    self._set_status(message, following)
             else:
                 return False
             return True
