@@ -54,12 +54,6 @@ class NotFound(TwilioError):
     message = "The requested resource {path} was not found"
 
 
-class Forbidden(TwilioError):
-    code = 20403
-    status = 403
-    message = "Forbidden"
-
-
 class InvalidTo(TwilioError):
     code = 21211
     message = "The 'To' number {to} is not a valid phone number."

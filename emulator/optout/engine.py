@@ -83,6 +83,13 @@ def _service_key(account_sid: str, service_sid: str, recipient: str) -> tuple:
     return ("service", account_sid, service_sid, recipient)
 
 
+def record_key(record: OptOutRecord) -> tuple:
+    """A record's key: (sender, recipient) for a sender record, (service, recipient) otherwise."""
+    if record.sender is not None:
+        return _sender_key(record.account_sid, record.sender, record.recipient)
+    return _service_key(record.account_sid, record.messaging_service_sid, record.recipient)  # type: ignore[arg-type]
+
+
 class OptOutEngine:
     def __init__(self, on_change: Callable[[OptOutRecord, bool], None] | None = None) -> None:
         self._records: dict[tuple, OptOutRecord] = {}
@@ -95,12 +102,7 @@ class OptOutEngine:
     def restore(self, records: list[OptOutRecord]) -> None:
         """Put back records a store kept (no change notifications: they are stored already)."""
         for record in records:
-            key = (
-                _sender_key(record.account_sid, record.sender, record.recipient)
-                if record.sender is not None
-                else _service_key(record.account_sid, record.messaging_service_sid, record.recipient)  # type: ignore[arg-type]
-            )
-            self._records[key] = record
+            self._records[record_key(record)] = record
 
     def _put(self, key: tuple, record: OptOutRecord) -> None:
         self._records[key] = record
@@ -160,13 +162,10 @@ class OptOutEngine:
         """Add one record of an imported suppression list (fixtures): a sender or a service record."""
         if (sender is None) == (service_sid is None):
             raise ValueError("an opt-out record names exactly one of sender and messaging_service_sid")
-        key = (
-            _sender_key(account_sid, sender, recipient)
-            if sender is not None
-            else _service_key(account_sid, service_sid, recipient)  # type: ignore[arg-type]
-        )
+        record = OptOutRecord(account_sid, sender, service_sid, recipient, now)
+        key = record_key(record)
         if key not in self._records:
-            self._put(key, OptOutRecord(account_sid, sender, service_sid, recipient, now))
+            self._put(key, record)
         return self._records[key]
 
     def list(self, account_sid: str | None = None, recipient: str | None = None) -> list[OptOutRecord]:

@@ -11,7 +11,7 @@ from importlib import resources
 from typing import Any
 
 from ..domain.models import Account, AutoReply, Message, MessagingService, Sender
-from ..optout.engine import OptOutRecord
+from ..optout.engine import OptOutRecord, record_key
 from .base import from_data, to_data
 
 # record type -> (table, key columns from the record)
@@ -20,7 +20,7 @@ TABLES: dict[type, tuple[str, Any]] = {
     Sender: ("senders", lambda r: {"sid": r.sid, "account_sid": r.account_sid}),
     MessagingService: ("services", lambda r: {"sid": r.sid, "account_sid": r.account_sid}),
     Message: ("messages", lambda r: {"sid": r.sid, "account_sid": r.account_sid, "seq": r.seq}),
-    OptOutRecord: ("opt_outs", lambda r: {"key": "|".join(map(str, opt_out_key(r)))}),
+    OptOutRecord: ("opt_outs", lambda r: {"key": "|".join(map(str, record_key(r)))}),
 }
 # Account rows keep only the account's own fields: its messages, senders and services have tables.
 ACCOUNT_CHILDREN = ("messages", "senders", "alpha_senders", "services", "auto_replies")
@@ -32,12 +32,6 @@ INSERT_AUTO_REPLY = "INSERT INTO auto_replies (account_sid, data) VALUES (?, ?)"
 @functools.cache
 def _upsert(table: str, columns: tuple[str, ...]) -> str:
     return f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
-
-
-def opt_out_key(record: OptOutRecord) -> tuple:
-    if record.sender is not None:
-        return ("sender", record.account_sid, record.sender, record.recipient)
-    return ("service", record.account_sid, record.messaging_service_sid, record.recipient)
 
 
 def _migrations() -> list[tuple[int, str]]:
