@@ -38,6 +38,15 @@ class StrictFormParser(FormDataParser):
         return stream, self.cls(items), self.cls()
 
 
+    def _parse_multipart(self, stream, mimetype, content_length, options):  # noqa: ANN001, ANN202
+        # Werkzeug decodes multipart fields with errors="replace"; a U+FFFD is what is left of a
+        # byte that was not UTF-8 (a literal U+FFFD in a Twilio parameter is refused as well).
+        result = super()._parse_multipart(stream, mimetype, content_length, options)
+        if any("\ufffd" in value for value in result[1].values()):
+            raise BadRequest("The request body is not valid UTF-8 form data")
+        return result
+
+
 class EmulatorRequest(Request):
     form_data_parser_class = StrictFormParser
 

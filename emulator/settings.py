@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field, fields, replace
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
+ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}\Z")
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from .server import QuietRequestHandler, ThreadedServer
 from .settings import Settings
 
 POLL_SECONDS = 0.02  # how often a server thread checks for stop(): tests stop servers often
-TWILIO_HOST = re.compile(r"^[a-z0-9.-]*twilio\.com$")
+TWILIO_HOST = re.compile(r"^[a-z0-9.-]*twilio\.com\Z")
 
 
 @functools.cache

@@ -14,7 +14,7 @@ from .models import Account, AccountSettings
 if TYPE_CHECKING:
     from .emulator import Emulator
 
-API_KEY = re.compile(r"^SK[0-9a-fA-F]{32}$")
+API_KEY = re.compile(r"^SK[0-9a-fA-F]{32}\Z")
 SETTING_FIELDS = {f.name: f for f in fields(AccountSettings)}
 
 
@@ -67,14 +67,14 @@ class Accounts:
             if account.settings.auth_token is None:
                 account.settings.auth_token = password
                 self.emu.touch(account)
-            elif not hmac.compare_digest(account.settings.auth_token, password):
+            elif not _same(account.settings.auth_token, password):
                 raise AuthenticationFailed()
             return account
 
     def _authenticate_key(self, key: str, secret: str, path_sid: str | None, strict: bool) -> Account:
         for account in self.emu.state.accounts.values():
             if key in account.api_keys:
-                if not hmac.compare_digest(account.api_keys[key], secret):
+                if not _same(account.api_keys[key], secret):
                     raise AuthenticationFailed()
                 return account
         if path_sid is None or not ACCOUNT_SID.match(path_sid):
@@ -114,3 +114,8 @@ class Accounts:
                 setattr(account.settings, name, value)
             self.emu.touch(account)
             return account.settings
+
+
+def _same(expected: str, given: str) -> bool:
+    # Constant-time, on bytes: compare_digest refuses str with non-ASCII characters.
+    return hmac.compare_digest(expected.encode(), given.encode())

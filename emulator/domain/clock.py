@@ -7,6 +7,9 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 
+LAST_YEAR = 9000  # far from datetime's year 9999 limit, so date arithmetic never overflows
+
+
 class SystemClock:
     """Wall-clock time plus an offset that the control API can advance."""
 
@@ -19,7 +22,10 @@ class SystemClock:
 
     def advance(self, seconds: float) -> datetime:
         with self._lock:
-            self._offset += timedelta(seconds=seconds)
+            offset = self._offset + timedelta(seconds=seconds)
+            if (datetime.now(timezone.utc) + offset).year > LAST_YEAR:
+                raise ValueError(f"the clock cannot go past the year {LAST_YEAR} (reset the emulator to rewind it)")
+            self._offset = offset
         return self.now()
 
     def reset(self) -> None:

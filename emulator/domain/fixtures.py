@@ -70,8 +70,13 @@ class _Loader:
         spec = self.obj(
             raw, where, {"sid", "auth_token", "settings", "numbers", "short_codes", "messaging_services", "opt_outs"}
         )
+        token = spec.get("auth_token")
+        if token is not None and (not isinstance(token, str) or not token):
+            raise self.fail(where, "auth_token must be a non-empty string")
+        if not isinstance(spec.get("sid", ""), str):
+            raise self.fail(where, "sid must be a string")
         try:
-            account = self.emu.accounts.declare(spec.get("sid", ""), spec.get("auth_token"))
+            account = self.emu.accounts.declare(spec.get("sid", ""), token)
             if "settings" in spec:
                 if not isinstance(spec["settings"], dict):
                     raise ValueError("settings must be an object")
@@ -89,6 +94,9 @@ class _Loader:
                 if sender_type(address) not in kinds:
                     raise self.fail(item_where, f"{address_key} {address!r} is not a valid {key[:-1].replace('_', ' ')}")
                 config = {k: v for k, v in item.items() if k != address_key}
+                wrong = sorted(k for k, v in config.items() if not isinstance(v, str))
+                if wrong:
+                    raise self.fail(item_where, f"{', '.join(wrong)} must be strings")
                 self.guard(item_where, lambda: self.emu.numbers.provision(account, address, **config))
         for item_where, item in self.items(spec, "messaging_services", where):
             self.service(account, item_where, item)
@@ -134,13 +142,15 @@ class _Loader:
                 self.guard(item_where, lambda key=key, pool=pool: self.emu.services.add_sender(
                     account, service.sid, pool, key, path))
         if "advanced_opt_out" in spec:
+            if not isinstance(spec["advanced_opt_out"], dict):
+                raise self.fail(f"{where}.advanced_opt_out", "must be an object")
             self.guard(f"{where}.advanced_opt_out",
                        lambda: self.emu.services.set_advanced_opt_out(service.sid, spec["advanced_opt_out"]))
 
     def guard(self, where: str, action: Any) -> Any:
         try:
             return action()
-        except (ValueError, LookupError, TypeError) as exc:
+        except (ValueError, LookupError, TypeError, AttributeError) as exc:
             raise self.fail(where, str(exc)) from None
         except TwilioError as exc:
             raise self.fail(where, exc.text) from None

@@ -47,7 +47,7 @@ DELIVERY_STEPS = {
 SCHEDULE_MIN_LEAD = 300
 SCHEDULE_MAX_LEAD = 35 * 24 * 3600
 # Channel prefixes Twilio accepts in To/From (whatsapp:+1…, rcs:…); the address after it is checked.
-CHANNEL = re.compile(r"^(whatsapp|rcs|messenger):(.+)$")
+CHANNEL = re.compile(r"^(whatsapp|rcs|messenger):(.+)\Z")
 
 
 @dataclass(frozen=True)

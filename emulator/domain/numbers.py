@@ -165,6 +165,6 @@ def _friendly(address: str, kind: SenderType) -> str:
 
 def _fixed_sid(sid: str | None, prefix: str) -> str | None:
     """A SID chosen by seed data, so users' tests can name it."""
-    if sid is not None and not re.match(rf"^{prefix}[0-9a-fA-F]{{32}}$", sid):
+    if sid is not None and not re.match(rf"^{prefix}[0-9a-fA-F]{{32}}\Z", sid):
         raise ValueError(f"sid {sid!r} must be {prefix} followed by 32 hex digits")
     return sid

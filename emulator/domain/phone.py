@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 import re
 
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-SHORT_CODE = re.compile(r"^\d{5,6}$")
+E164 = re.compile(r"^\+[1-9]\d{6,14}\Z")
+SHORT_CODE = re.compile(r"^\d{5,6}\Z")
 # Alphanumeric sender IDs: up to 11 characters of letters, digits and spaces, at least one letter.
-ALPHANUMERIC = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+ALPHANUMERIC = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}\Z")
 TOLL_FREE_AREA_CODES = frozenset({"800", "833", "844", "855", "866", "877", "888"})
 
 

@@ -22,7 +22,7 @@ from .phone import SenderType, is_nanp, sender_type
 if TYPE_CHECKING:
     from .emulator import Emulator
 
-SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
+SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}\Z")
 # Service attributes an API caller may set (snake_case; the handler maps Twilio's PascalCase).
 SERVICE_FIELDS = tuple(
     f.name

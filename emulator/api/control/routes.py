@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from flask import Blueprint, Flask, current_app, jsonify, request
@@ -22,7 +23,10 @@ bp = Blueprint("control", __name__, url_prefix="/_emulator")
 def _payload() -> dict:
     """A JSON object body, or the form fields (repeated keys become lists)."""
     if request.is_json:
-        data = request.get_json(silent=True)
+        try:
+            data = json.loads(request.get_data())
+        except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
+            raise ControlError("the body is not valid JSON") from None
         if not isinstance(data, dict):
             raise ControlError("the body must be a JSON object")
         return data
@@ -253,7 +257,11 @@ def clock():  # noqa: ANN201
 @bp.post("/clock/advance")
 def advance_clock():  # noqa: ANN201
     seconds = _number(_payload(), "Seconds", 0, high=10 * 365 * 86400)
-    return {"now": serializers.iso8601(emulator().advance_clock(seconds))}
+    try:
+        now = emulator().advance_clock(seconds)
+    except ValueError as exc:
+        raise ControlError(str(exc)) from None
+    return {"now": serializers.iso8601(now)}
 
 
 def fault_json(fault: Fault) -> dict:
@@ -278,7 +286,7 @@ def _fault(item: object, index: int) -> Fault:
     if pattern is not None:
         try:
             re.compile(pattern)
-        except re.error as exc:
+        except (re.error, OverflowError, RecursionError) as exc:
             raise ControlError(f"faults[{index}]: pattern is not a regular expression: {exc}") from None
     status = item.get("status", "undelivered")
     if status not in ("failed", "undelivered"):
