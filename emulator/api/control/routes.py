@@ -40,6 +40,12 @@ def _string(data: dict, name: str, default: str | None = None) -> str | None:
     return value
 
 
+def _accounts() -> list:
+    """The accounts the request's AccountSid names (all when it names none); call under the lock."""
+    sid = _account_filter()
+    return [a for a in emulator().state.accounts.values() if sid in (None, a.sid)]
+
+
 def _account_filter() -> str | None:
     sid = request.args.get("AccountSid")
     if sid is not None and not ACCOUNT_SID.match(sid):
@@ -118,11 +124,8 @@ def load_fixtures():  # noqa: ANN201
 @bp.get("/messages")
 def list_messages():  # noqa: ANN201
     """Every account's messages (or one account's), newest first, for inspection and the CLI."""
-    emu = emulator()
-    sid = _account_filter()
-    with emu.lock:
-        accounts = [a for a in emu.state.accounts.values() if sid in (None, a.sid)]
-        found = sorted((m for a in accounts for m in a.messages.values()), key=lambda m: m.seq, reverse=True)
+    with emulator().lock:
+        found = sorted((m for a in _accounts() for m in a.messages.values()), key=lambda m: m.seq, reverse=True)
     return {"messages": [serializers.message(m) for m in found]}
 
 
@@ -141,11 +144,8 @@ def opt_outs():  # noqa: ANN201
 
 @bp.get("/auto-replies")
 def auto_replies():  # noqa: ANN201
-    emu = emulator()
-    sid = _account_filter()
-    with emu.lock:
-        accounts = [emu.state.accounts[sid]] if sid in emu.state.accounts else [] if sid else emu.state.accounts.values()
-        replies = [auto_reply_json(r) for account in accounts for r in account.auto_replies]
+    with emulator().lock:
+        replies = [auto_reply_json(r) for account in _accounts() for r in account.auto_replies]
     return {"auto_replies": replies}
 
 
