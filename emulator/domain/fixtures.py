@@ -21,6 +21,20 @@ class FixtureError(ValueError):
     pass
 
 
+# Types of the Messaging Service fields a fixture may set (the rest are strings).
+SERVICE_TYPES: dict[str, type] = {
+    "sticky_sender": bool,
+    "mms_converter": bool,
+    "smart_encoding": bool,
+    "fallback_to_long_code": bool,
+    "area_code_geomatch": bool,
+    "synchronous_validation": bool,
+    "use_inbound_webhook_on_number": bool,
+    "validity_period": int,
+}
+TYPE_NAMES = {bool: "true or false", int: "a whole number", str: "a string"}
+
+
 def load_fixtures(emu: Emulator, path: str | Path) -> None:
     path = Path(path)
     try:
@@ -128,6 +142,12 @@ class _Loader:
         pools = {"phone_numbers", "short_codes", "alpha_senders"}
         spec = self.obj(raw, where, set(SERVICE_FIELDS) | pools | {"sid", "advanced_opt_out"})
         attrs = {k: v for k, v in spec.items() if k in SERVICE_FIELDS or k == "sid"}
+        for name, value in attrs.items():
+            expected = SERVICE_TYPES.get(name, str)
+            if value is not None and (not isinstance(value, expected) or isinstance(value, bool) != (expected is bool)):
+                raise self.fail(f"{where}.{name}", f"must be {TYPE_NAMES[expected]}")
+            if name.endswith("_method") and value not in ("GET", "POST"):
+                raise self.fail(f"{where}.{name}", "must be GET or POST")
         service = self.guard(where, lambda: self.emu.services.create(account, **attrs))
         path = f"{where} (service {service.sid})"
         for pool in sorted(pools & set(spec)):
