@@ -95,3 +95,18 @@ def test_the_image_command_serves_and_its_healthcheck_passes(tmp_path):
         server.wait(timeout=10)
     # Stopped: the healthcheck now fails.
     assert subprocess.run(health, capture_output=True).returncode == 1
+
+
+def test_the_wheel_the_image_installs_carries_the_migrations(tmp_path):
+    """`pip install .` (the image) must ship the SQL migrations, not only the Python modules."""
+    import zipfile
+
+    root = DOCKERFILE.parent
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp_path), str(root)],
+        check=True, capture_output=True,
+    )
+    [wheel] = tmp_path.glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "emulator/storage/migrations/0001_init.sql" in names
+    assert "emulator/cli.py" in names
