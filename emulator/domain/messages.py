@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import sys
 from copy import copy
-from itertools import islice
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from .. import errors
@@ -43,7 +43,7 @@ DELIVERY_STEPS = {
     Status.SENDING: (Status.SENT, Status.FAILED),
     Status.SENT: (Status.DELIVERED, Status.UNDELIVERED),
 }
-# Scheduling window (errors 35114/35115): more than 5 minutes and at most 35 days ahead.
+# Scheduling window (error 35114): more than 5 minutes and at most 35 days ahead.
 SCHEDULE_MIN_LEAD = 300
 SCHEDULE_MAX_LEAD = 35 * 24 * 3600
 # Channel prefixes Twilio accepts in To/From (whatsapp:+1…, rcs:…); the address after it is checked.
