@@ -58,3 +58,23 @@ def assert_list_matches(body: dict, path: str, prefix: str = "api.v2010") -> Non
     errors = [f"{'.'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(body)]
     assert not errors, "; ".join(errors)
     assert set(body) == set(schema["properties"]), f"page keys {sorted(body)} != {sorted(schema['properties'])}"
+
+
+ENVELOPE = {"code", "message", "more_info", "status"}
+
+
+def assert_error(response, code: int, status: int = 400, message: str | None = None) -> dict:
+    """Twilio's error envelope, exactly (reference 4.1), with a JSON content type. A 20003 may also
+    carry "detail", as a live Twilio 20003 did; nothing else is allowed."""
+    assert response.status_code == status, (response.status_code, response.text[:500])
+    assert response.headers.get("Content-Type", "").startswith("application/json"), response.headers
+    body = response.json()
+    allowed = (ENVELOPE, ENVELOPE | {"detail"}) if code == 20003 else (ENVELOPE,)
+    assert set(body) in allowed, body
+    assert body["code"] == code, body
+    assert body["status"] == status, body
+    assert body["more_info"] == f"https://www.twilio.com/docs/errors/{code}"
+    assert isinstance(body["message"], str) and body["message"], body
+    if message is not None:
+        assert body["message"] == message
+    return body

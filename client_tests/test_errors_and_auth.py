@@ -14,42 +14,24 @@ import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from client_tests.spec import assert_matches
+from client_tests.spec import assert_error, assert_matches
 
 from emulator.testing import EmulatorHttpClient, twilio_client
 
-ENVELOPE = {"code", "message", "more_info", "status"}
 AUTH_MESSAGES = {"Authenticate", "Authentication Error - invalid username"}  # reference 4.2, two periods
 TO = "+15551230001"
 FROM = "+15557650001"
 
 
-def assert_envelope(response: requests.Response, code: int, status: int, message: str | None = None) -> dict:
-    """Twilio's error envelope (reference 4.1) with a JSON content type."""
-    assert response.status_code == status, (response.status_code, response.text[:500])
-    assert response.headers.get("Content-Type", "").startswith("application/json"), response.headers
-    body = response.json()
-    if code == 20003:
-        # The reference (4.1) records a live 20003 that also carried "detail"; nothing else is allowed.
-        assert set(body) in (ENVELOPE, ENVELOPE | {"detail"}), body
-    else:
-        assert set(body) == ENVELOPE, body
-    assert body["code"] == code, body
-    assert body["status"] == status, body
-    assert body["more_info"] == f"https://www.twilio.com/docs/errors/{code}"
-    assert isinstance(body["message"], str) and body["message"], body
-    if message is not None:
-        assert body["message"] == message
-    return body
 
 
 def assert_4xx_envelope(response: requests.Response) -> dict:
     assert 400 <= response.status_code < 500, (response.status_code, response.text[:500])
-    return assert_envelope(response, response.json()["code"], response.status_code)
+    return assert_error(response, response.json()["code"], response.status_code)
 
 
 def assert_401(response: requests.Response) -> None:
-    body = assert_envelope(response, 20003, 401)
+    body = assert_error(response, 20003, 401)
     assert body["message"] in AUTH_MESSAGES, body
     assert response.headers.get("WWW-Authenticate", "").lower().startswith("basic"), response.headers
 
@@ -70,21 +52,21 @@ def messages_path(sid: str) -> str:
 
 # -- unknown routes and wrong methods ------------------------------------------------------------------------
 def test_unknown_route_without_credentials_is_20404(control, base_url):
-    assert_envelope(requests.get(f"{base_url}/nope"), 20404, 404, "The requested resource /nope was not found")
+    assert_error(requests.get(f"{base_url}/nope"), 20404, 404, "The requested resource /nope was not found")
 
 
 def test_unknown_route_with_credentials_is_20404(http, base_url):
-    assert_envelope(http.get(f"{base_url}/nope"), 20404, 404, "The requested resource /nope was not found")
+    assert_error(http.get(f"{base_url}/nope"), 20404, 404, "The requested resource /nope was not found")
 
 
 def test_unknown_resource_under_an_account_is_20404(http, base_url, account):
     path = f"/2010-04-01/Accounts/{account[0]}/Nope.json"
 
-    assert_envelope(http.get(base_url + path), 20404, 404, f"The requested resource {path} was not found")
+    assert_error(http.get(base_url + path), 20404, 404, f"The requested resource {path} was not found")
 
 
 def test_unknown_v1_route_is_20404(http, base_url):
-    assert_envelope(http.get(f"{base_url}/v1/Nope"), 20404, 404, "The requested resource /v1/Nope was not found")
+    assert_error(http.get(f"{base_url}/v1/Nope"), 20404, 404, "The requested resource /v1/Nope was not found")
 
 
 @pytest.mark.parametrize(
@@ -101,7 +83,7 @@ def test_unknown_v1_route_is_20404(http, base_url):
 def test_wrong_method_is_20004(http, base_url, account, method, path):
     response = http.request(method, base_url + path.replace("{AC}", account[0]))
 
-    assert_envelope(response, 20004, 405)
+    assert_error(response, 20004, 405)
 
 
 # -- authentication ---------------------------------------------------------------------------------------
@@ -179,7 +161,7 @@ def test_another_accounts_path_is_20404(http, base_url):
 
     response = http.get(base_url + messages_path(b_sid))
 
-    assert_envelope(
+    assert_error(
         response, 20404, 404, f"The requested resource /2010-04-01/Accounts/{b_sid}/Messages.json was not found"
     )
 
@@ -187,7 +169,7 @@ def test_another_accounts_path_is_20404(http, base_url):
 def test_an_unknown_accounts_path_is_20404(http, base_url):
     b_sid = "AC" + secrets.token_hex(16)
 
-    assert_envelope(
+    assert_error(
         http.get(base_url + messages_path(b_sid)),
         20404,
         404,
@@ -202,7 +184,7 @@ def test_create_on_another_accounts_path_is_20404_and_creates_nothing(http, base
 
     response = http.post(base_url + messages_path(b[0]), data={"To": TO, "From": FROM, "Body": "x"})
 
-    assert_envelope(response, 20404, 404)
+    assert_error(response, 20404, 404)
     assert b_http.get(base_url + messages_path(b[0])).json()["messages"] == []
 
 
@@ -214,11 +196,11 @@ def test_an_account_cannot_see_another_accounts_message(http, messages_url, base
     own_path = f"/2010-04-01/Accounts/{account[0]}/Messages/{sid}.json"
     their_path = f"/2010-04-01/Accounts/{b[0]}/Messages/{sid}.json"
 
-    assert_envelope(http.get(base_url + own_path), 20404, 404, f"The requested resource {own_path} was not found")
-    assert_envelope(http.get(base_url + their_path), 20404, 404)
-    assert_envelope(http.post(base_url + own_path, data={"Body": ""}), 20404, 404)
-    assert_envelope(http.delete(base_url + own_path), 20404, 404)
-    assert_envelope(http.delete(base_url + their_path), 20404, 404)
+    assert_error(http.get(base_url + own_path), 20404, 404, f"The requested resource {own_path} was not found")
+    assert_error(http.get(base_url + their_path), 20404, 404)
+    assert_error(http.post(base_url + own_path, data={"Body": ""}), 20404, 404)
+    assert_error(http.delete(base_url + own_path), 20404, 404)
+    assert_error(http.delete(base_url + their_path), 20404, 404)
     assert http.get(messages_url).json()["messages"] == []
     # B's message is untouched.
     fetched = b_http.get(base_url + their_path).json()
@@ -247,7 +229,7 @@ def test_api_key_bound_to_one_account_cannot_use_another(http, messages_url, bas
     assert requests.get(messages_url, auth=(key, secret)).status_code == 200  # binds to this account
     b = new_account()
 
-    assert_envelope(requests.get(base_url + messages_path(b[0]), auth=(key, secret)), 20404, 404)
+    assert_error(requests.get(base_url + messages_path(b[0]), auth=(key, secret)), 20404, 404)
 
 
 def test_api_key_through_the_sdk(base_url, account, client):
@@ -320,7 +302,7 @@ def test_a_2mb_body_is_a_4xx_envelope(http, messages_url):
 
 
 def test_an_empty_post_is_21604(http, messages_url):
-    assert_envelope(http.post(messages_url), 21604, 400, "A 'To' phone number is required.")
+    assert_error(http.post(messages_url), 21604, 400, "A 'To' phone number is required.")
 
 
 def test_garbage_content_type_never_gives_500(http, messages_url):
@@ -332,7 +314,7 @@ def test_garbage_content_type_never_gives_500(http, messages_url):
 def test_invalid_boolean_on_v1_is_20001(http, base_url):
     response = http.post(f"{base_url}/v1/Services", data={"FriendlyName": "x", "StickySender": "maybe"})
 
-    assert_envelope(response, 20001, 400)
+    assert_error(response, 20001, 400)
     assert http.get(f"{base_url}/v1/Services").json()["services"] == []
 
 
@@ -344,7 +326,7 @@ def test_non_utf8_form_on_v1_is_a_4xx_envelope(http, base_url):
 
 
 def test_invalid_paging_on_v1_is_20001(http, base_url):
-    assert_envelope(http.get(f"{base_url}/v1/Services", params={"PageSize": 0}), 20001, 400)
+    assert_error(http.get(f"{base_url}/v1/Services", params={"PageSize": 0}), 20001, 400)
 
 
 def test_a_huge_page_number_never_gives_500(http, messages_url):
@@ -362,7 +344,7 @@ def test_a_huge_page_number_never_gives_500(http, messages_url):
 
 @pytest.mark.parametrize("sid", ["%00", "SM%ff", "..%2F..%2Fnope", "SM" + "0" * 500])
 def test_odd_message_sids_in_the_path_are_20404(http, messages_url, sid):
-    assert_envelope(http.get(messages_url[: -len(".json")] + f"/{sid}.json"), 20404, 404)
+    assert_error(http.get(messages_url[: -len(".json")] + f"/{sid}.json"), 20404, 404)
 
 
 def test_a_nul_character_in_the_body_round_trips(http, messages_url, base_url):

@@ -13,7 +13,7 @@ import pytest
 import requests
 from twilio.base.exceptions import TwilioRestException
 
-from client_tests.spec import assert_matches
+from client_tests.spec import assert_error, assert_matches
 
 from emulator.testing import twilio_client
 
@@ -27,22 +27,8 @@ RFC2822 = re.compile(
     r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} "
     r"\d{2}:\d{2}:\d{2} \+0000$"
 )
-ENVELOPE = {"code", "message", "more_info", "status"}
 
 
-def assert_error(response: requests.Response, code: int, status: int = 400, message: str | None = None) -> dict:
-    """Twilio's error envelope, exactly (reference 4.1)."""
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == ENVELOPE, body
-    assert body["code"] == code, body
-    assert body["status"] == status, body
-    assert body["more_info"] == f"https://www.twilio.com/docs/errors/{code}"
-    assert isinstance(body["message"], str) and body["message"], body
-    if message is not None:
-        assert body["message"] == message
-    return body
 
 
 def message_count(http: requests.Session, messages_url: str) -> int:

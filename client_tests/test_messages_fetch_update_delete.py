@@ -11,7 +11,7 @@ import pytest
 import requests
 from twilio.base.exceptions import TwilioRestException
 
-from client_tests.spec import assert_matches
+from client_tests.spec import assert_error, assert_matches
 
 MESSAGE = "api.v2010.account.message"
 TO = "+15551230001"
@@ -20,17 +20,6 @@ UNKNOWN_SM = "SM" + "0123456789abcdef" * 2
 RFC2822 = re.compile(r"^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} \+0000$")
 
 
-def assert_error(response: requests.Response, code: int, status: int, message: str | None = None) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"code", "message", "more_info", "status"}, body
-    assert body["code"] == code
-    assert body["status"] == status
-    assert body["more_info"] == f"https://www.twilio.com/docs/errors/{code}"
-    assert isinstance(body["message"], str) and body["message"]
-    if message is not None:
-        assert body["message"] == message
 
 
 @pytest.fixture

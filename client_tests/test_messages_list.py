@@ -13,7 +13,7 @@ import pytest
 import requests
 from twilio.base.exceptions import TwilioException
 
-from client_tests.spec import assert_list_matches, assert_matches
+from client_tests.spec import assert_error, assert_list_matches, assert_matches
 
 from emulator.testing import twilio_client
 
@@ -59,14 +59,6 @@ def query(uri: str) -> dict[str, list[str]]:
     return parse_qs(urlsplit(uri).query, keep_blank_values=True)
 
 
-def assert_error(response: requests.Response, code: int, status: int = 400) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"code", "message", "more_info", "status"}, body
-    assert body["code"] == code
-    assert body["status"] == status
-    assert body["more_info"] == f"https://www.twilio.com/docs/errors/{code}"
 
 
 def sent_day(http: requests.Session, base_url: str, messages_url: str) -> date:

@@ -14,7 +14,7 @@ import pytest
 import requests
 from twilio.base.exceptions import TwilioRestException
 
-from client_tests.spec import assert_list_matches, assert_matches
+from client_tests.spec import assert_error, assert_list_matches, assert_matches
 
 from emulator.testing import twilio_client
 
@@ -31,16 +31,6 @@ N1, N2, N3 = "+15557650001", "+15557650002", "+15557650003"
 V1_META = {"key", "page", "page_size", "first_page_url", "next_page_url", "previous_page_url", "url"}
 
 
-def assert_error(response: requests.Response, code: int, status: int = 400) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"code", "message", "more_info", "status"}, body
-    assert body["code"] == code
-    assert body["status"] == status
-    assert body["more_info"] == f"https://www.twilio.com/docs/errors/{code}"
-    assert isinstance(body["message"], str) and body["message"]
-    return body
 
 
 @pytest.fixture
