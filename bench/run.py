@@ -300,10 +300,30 @@ def sqlite_store(seconds: float, tmp: Path) -> None:
     row("SQLite store create throughput (16 conn)", f"{sqlite['rps']:.0f} vs {memory['rps']:.0f} req/s memory ({ratio:.2f}x), errors {sqlite['errors']}", ">= 0.7x", ratio >= 0.7)
 
 
+def slow_webhooks(seconds: float) -> None:
+    """API throughput while every message's status callbacks go to a target that takes 2 s."""
+    from emulator.testing import WebhookReceiver
+
+    with WebhookReceiver() as receiver:
+        receiver.respond("/slow", "", delay=2)
+        callback = receiver.url("/slow")
+
+        def with_callback(index: int, n: int) -> str:
+            return urlencode({"To": f"+1555{index:03d}{n:04d}", "From": "+15557650001", "Body": "Benchmark",
+                              "StatusCallback": callback})
+
+        with server() as (port, _):
+            load(port, 16, 0.5)
+            plain = load(port, 16, seconds)
+            slow = load(port, 16, seconds, with_callback)
+    ratio = slow["rps"] / plain["rps"]
+    row("16 conn, every status callback to a 2 s target", f"{slow['rps']:.0f} vs {plain['rps']:.0f} req/s without ({ratio:.2f}x), p99 {slow['p99']:.2f} ms", ">= 0.9x", ratio >= 0.9)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="shorter runs and a 100k scale test")
-    parser.add_argument("--only", nargs="*", help="sections: http sdk plugin granian scale cold sqlite")
+    parser.add_argument("--only", nargs="*", help="sections: http sdk plugin granian scale cold sqlite webhooks")
     args = parser.parse_args()
     seconds = 2.0 if args.quick else 5.0
     size = 100_000 if args.quick else 1_000_000
@@ -317,6 +337,7 @@ def main() -> int:
         "scale": lambda: scale(seconds, size),
         "cold": lambda: cold_start(5 if args.quick else 9),
         "sqlite": lambda: sqlite_store(seconds, tmp),
+        "webhooks": lambda: slow_webhooks(seconds),
     }
     for name, run in sections.items():
         if not args.only or name in args.only:

@@ -68,12 +68,13 @@ def main() -> None:
     from werkzeug.serving import run_simple
 
     from emulator import Settings, create_app
-    from emulator.server import QuietRequestHandler
+    from emulator.server import QuietRequestHandler, tune_gc
     from bare_app import create_bare_app
 
     app = create_app(Settings(db=args.db, log_level="WARNING")) if args.app == "emulator" else create_bare_app()
     if args.messages or args.opt_outs:
         preload(app, args.messages, args.opt_outs)
+    tune_gc()  # as `twilio-emulator serve` does
     print("READY", flush=True)
     run_simple("127.0.0.1", args.port, app, threaded=True, request_handler=QuietRequestHandler)
 

@@ -130,6 +130,9 @@ def serve(args: argparse.Namespace) -> int:
         return serve_granian(settings)
     from werkzeug.serving import run_simple
 
+    from .server import tune_gc
+
+    tune_gc()
     try:
         run_simple(settings.host, settings.port, app, threaded=True, use_reloader=False)
     finally:

@@ -11,8 +11,11 @@ from __future__ import annotations
 from flask import Flask
 
 from .app import create_app
+from .server import tune_gc
 from .settings import Settings
 
 
 def app_from_env() -> Flask:
-    return create_app(Settings.from_env())
+    app = create_app(Settings.from_env())
+    tune_gc()  # this factory runs in the server's worker process
+    return app

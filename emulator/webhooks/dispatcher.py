@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import queue
+from copy import copy
 import threading
 import time
 import uuid
@@ -73,6 +74,7 @@ class Webhooks:
         self._pending = 0
         self._generation = 0
         self._next_id = 0
+        self.dropped = 0  # webhooks refused because their worker's queue was full
         self._deliveries: list[Delivery] = []
         self._local = threading.local()  # one requests.Session per worker thread
         emulator.subscribe("status_changed", self._on_status)
@@ -113,10 +115,14 @@ class Webhooks:
     def _on_status(self, message: Message) -> None:
         if not message.status_callback:
             return
-        token = self._token(message.account_sid)
-        params = payloads.status_callback(message)
         url, method = message.status_callback, message.status_callback_method
-        self._enqueue(message.sid, lambda: self._deliver("status-callback", message, url, method, params, token))
+        snapshot = copy(message)  # the message moves on; its callback reports this status
+
+        def run() -> None:
+            token = self._token(snapshot.account_sid)
+            self._deliver("status-callback", snapshot, url, method, payloads.status_callback(snapshot), token)
+
+        self._enqueue(message.sid, run)
 
     def _on_inbound(self, account: Account, received: Received) -> None:
         target = _inbound_target(account, received)
@@ -143,16 +149,21 @@ class Webhooks:
 
     # -- queueing ---------------------------------------------------------------------------------
     def _enqueue(self, key: str, run: Callable[[], None]) -> None:
+        """Queue a job (built lazily: a job dropped because its queue is full costs next to nothing)."""
+        target = self._queues[zlib.crc32(key.encode()) % len(self._queues)]
         with self._lock:
             if not self._threads:
                 self._start_workers()
-            job = _Job(self._generation, run)
-            self._pending += 1
-        try:
-            self._queues[zlib.crc32(key.encode()) % len(self._queues)].put_nowait(job)
-        except queue.Full:
-            log.warning("webhook queue full: dropping a webhook for %s", key)
-            self._done()
+            if target.full():
+                self.dropped += 1
+                dropped = self.dropped
+            else:
+                self._pending += 1
+                target.put_nowait(_Job(self._generation, run))
+                return
+        # Logged sparingly: a flood of log lines would slow the API the queue protects.
+        if dropped == 1 or dropped % 1000 == 0:
+            log.warning("webhook queue full: %d webhook(s) dropped so far (latest for %s)", dropped, key)
 
     def _start_workers(self) -> None:
         for i, q in enumerate(self._queues):
