@@ -113,3 +113,29 @@ def test_the_retention_cap_also_bounds_the_sqlite_store(tmp_path):
     restored = Emulator(Settings(max_messages=3, db=db))
     assert [m.body for m in restored.state.accounts[AC].messages.values()] == ["message 3", "message 4", "message 5"]
     restored.close()
+
+
+def test_an_evicted_message_stays_evicted_when_its_timed_steps_fall_due(tmp_path):
+    db = str(tmp_path / "evict.db")
+    emu = Emulator(Settings(max_messages=1, db=db))
+    account = emu.accounts.declare(AC, "t")
+    emu.accounts.update_settings(AC, {"progression": "timed", "progression_delay": 60})
+    first = emu.messages.create(account, CreateMessage(to=HANDSETS[0], from_=NUMBERS[0], body="a"))
+    emu.messages.create(account, CreateMessage(to=HANDSETS[1], from_=NUMBERS[0], body="b"))
+    emu.advance_clock(300)
+    assert first.sid not in account.messages
+    emu.close()
+    restored = Emulator(Settings(max_messages=1, db=db))
+    assert [m.body for m in restored.state.accounts[AC].messages.values()] == ["b"]
+    restored.close()
+
+
+def test_a_lower_cap_at_restart_trims_the_stored_messages(tmp_path):
+    db = str(tmp_path / "trim.db")
+    emu = Emulator(Settings(db=db))
+    fill(emu, 4)
+    emu.close()
+    restored = Emulator(Settings(db=db, max_messages=2))
+    assert [m.body for m in restored.state.accounts[AC].messages.values()] == ["message 2", "message 3"]
+    restored.close()
+    assert len(Emulator(Settings(db=db)).state.accounts[AC].messages) == 2

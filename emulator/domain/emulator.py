@@ -19,6 +19,7 @@ from typing import Any
 from ..optout import OptOutEngine
 from ..settings import Settings
 from .clock import SystemClock
+from ..errors import AuthenticationFailed
 from ..storage import MemoryStore, SqliteStore, Store
 from .models import Account, Fault, Message, Sender
 from .phone import SenderType
@@ -167,17 +168,27 @@ class Emulator:
         for reply in stored["auto_replies"]:
             state.accounts[reply.account_sid].auto_replies.append(reply)
         self.optouts.restore(stored["opt_outs"])
+        self._evict()  # the cap may be lower than when the messages were stored
         self.messages.resume()
+
+    def live(self, account: Account) -> Account:
+        """The account, if it is still part of the state: a request (or a webhook's TwiML) that began
+        before a reset must not write into the discarded state. Call under the lock."""
+        if self.state.accounts.get(account.sid) is not account:
+            raise AuthenticationFailed()
+        return account
 
     def retain(self, account: Account, message: Message) -> None:
         """Keep at most settings.max_messages messages: the oldest go first. Opt-out records are
         never evicted; only messages are."""
-        cap = self.settings.max_messages
-        if cap is None:
+        if self.settings.max_messages is None:
             return
-        retained = self.state.retained
-        retained.append((account.sid, message.sid))
-        while len(retained) > cap:
+        self.state.retained.append((account.sid, message.sid))
+        self._evict()
+
+    def _evict(self) -> None:
+        cap, retained = self.settings.max_messages, self.state.retained
+        while cap is not None and len(retained) > cap:
             account_sid, sid = retained.popleft()
             owner = self.state.accounts.get(account_sid)
             evicted = owner.messages.remove(sid) if owner is not None else None

@@ -108,6 +108,7 @@ class Messages:
         Returns the message as it was at creation (what Twilio's 201 shows); the stored one moves on.
         """
         with self.emu.lock:
+            self.emu.live(account)
             to = self._check_to(req.to)
             service = self._check_service(account, req.messaging_service_sid)
             sender = self._check_from(account, req.from_, service)
@@ -212,7 +213,10 @@ class Messages:
             raise _unsubscribed(account)
 
     def _blocked(self, account: Account, to: str, sender: str | None, service: MessagingService | None) -> bool:
-        if not account.settings.stop_filtering:
+        """Whether an opt-out record forbids this send: the sender's record, or (when the send names a
+        MessagingServiceSid, with or without a From: reference 3.1's rule) the service's record."""
+        if not account.settings.stop_filtering or to.startswith("whatsapp:"):
+            # WhatsApp has its own opt-outs (63014/63033), which SMS keywords do not set.
             return False
         record = self.emu.optouts.blocking_record(
             account.sid, _address(to), sender, service.sid if service is not None else None
@@ -307,6 +311,8 @@ class Messages:
     def step(self, account: Account, message: Message) -> bool:
         """Move one outbound message one status further; False when it is already final."""
         with self.emu.lock:
+            if account.messages.get(message.sid) is not message:
+                return False  # deleted or evicted meanwhile: it moves no further
             status = message.status
             if status in (Status.ACCEPTED, Status.SCHEDULED):
                 service = account.services.get(message.messaging_service_sid or "")
@@ -408,6 +414,7 @@ class Messages:
 
     def update(self, account: Account, sid: str, path: str, body: str | None, status: str | None) -> Message:
         with self.emu.lock:
+            self.emu.live(account)
             message = self.fetch(account, sid, path)
             if body is not None and status is not None:
                 raise errors.InvalidUpdate(
@@ -431,6 +438,7 @@ class Messages:
 
     def delete(self, account: Account, sid: str, path: str) -> None:
         with self.emu.lock:
+            self.emu.live(account)
             message = self.fetch(account, sid, path)
             if message.status not in FINAL_STATUSES and message.status is not Status.SCHEDULED:
                 raise errors.MessageInFlight()

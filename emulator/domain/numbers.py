@@ -34,6 +34,7 @@ class Numbers:
         if kind is None:
             raise PhoneNumberInvalid()
         with self.emu.lock:
+            self.emu.live(account)
             if kind is SenderType.ALPHANUMERIC:
                 existing = account.alpha_senders.get(address)
             else:
@@ -110,6 +111,7 @@ class Numbers:
 
     def update(self, account: Account, sid: str, path: str, **config: str) -> Sender:
         with self.emu.lock:
+            self.emu.live(account)
             sender = self._get(account, sid, PHONE_NUMBER_TYPES, path)
             self._configure(sender, config)
             sender.date_updated = self.emu.now()
@@ -118,6 +120,7 @@ class Numbers:
 
     def delete(self, account: Account, sid: str, path: str) -> None:
         with self.emu.lock:
+            self.emu.live(account)
             sender = self._get(account, sid, PHONE_NUMBER_TYPES, path)
             self.release(account, sender)
 
@@ -149,6 +152,7 @@ class Numbers:
 
     def update_short_code(self, account: Account, sid: str, path: str, **config: str) -> Sender:
         with self.emu.lock:
+            self.emu.live(account)
             sender = self._get(account, sid, (SenderType.SHORT_CODE,), path)
             self._configure(sender, config)
             sender.date_updated = self.emu.now()

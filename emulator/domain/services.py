@@ -42,6 +42,7 @@ class Services:
 
     def create(self, account: Account, **attrs: object) -> MessagingService:
         with self.emu.lock:
+            self.emu.live(account)
             now = self.emu.now()
             sid = attrs.pop("sid", None)
             if sid is not None and (not isinstance(sid, str) or not SERVICE_SID.match(sid)):
@@ -77,6 +78,7 @@ class Services:
 
     def update(self, account: Account, sid: str, path: str, **attrs: object) -> MessagingService:
         with self.emu.lock:
+            self.emu.live(account)
             service = self.fetch(account, sid, path)
             self._apply(service, attrs)
             service.date_updated = self.emu.now()
@@ -85,6 +87,7 @@ class Services:
 
     def delete(self, account: Account, sid: str, path: str) -> None:
         with self.emu.lock:
+            self.emu.live(account)
             service = self.fetch(account, sid, path)
             for sender_sid in service.sender_sids:
                 account.senders[sender_sid].service_sid = None
@@ -102,6 +105,7 @@ class Services:
     def add_sender(self, account: Account, service_sid: str, pool: str, key: str, path: str) -> Sender:
         """Add a PN…/SC… sender (by SID) or an alphanumeric ID (by value) to the service's pool."""
         with self.emu.lock:
+            self.emu.live(account)
             service = self.fetch(account, service_sid, path)
             if pool == "alpha_senders":
                 if sender_type(key) is not SenderType.ALPHANUMERIC:
@@ -137,6 +141,7 @@ class Services:
 
     def remove_sender(self, account: Account, service_sid: str, pool: str, sender_sid: str, path: str) -> None:
         with self.emu.lock:
+            self.emu.live(account)
             sender = self.fetch_sender(account, service_sid, pool, sender_sid, path)
             account.services[service_sid].sender_sids.remove(sender.sid)
             sender.service_sid = None

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urljoin
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from ..domain.messages import CreateMessage
 from ..domain.models import Account, Direction, Message
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("emulator.webhooks")
 HTTP_FAILURE = 11200  # Twilio's "HTTP retrieval failure": non-2xx, timeout, refused connection
+TWIML_INVALID = 12200  # Twilio's "Schema validation warning": TwiML it cannot act on
 MAX_REDIRECTS = 10
 MAX_RECORDED_BODY = 64 * 1024
 
@@ -179,6 +180,7 @@ class Webhooks:
             job = q.get()
             if job is None:
                 return
+            self._local.generation = job.generation
             try:
                 if job.generation == self._generation:
                     job.run()
@@ -257,6 +259,8 @@ class Webhooks:
 
     def _record(self, delivery: Delivery) -> None:
         with self._lock:
+            if self._local.generation != self._generation:
+                return  # the emulator was reset while this webhook was on the wire
             self._next_id += 1
             delivery.id = self._next_id
             self._deliveries.append(delivery)
@@ -285,8 +289,12 @@ class Webhooks:
                     delivery.replies.append(self._reply(account, inbound, verb, url))
             if redirect is None:
                 return
-            # TwiML URLs may be relative to the document's own URL.
-            url, method, kind = urljoin(url, redirect.url), redirect.method, "redirect"
+            try:
+                # TwiML URLs may be relative to the document's own URL.
+                url, method, kind = _resolve(url, redirect.url), redirect.method, "redirect"
+            except ValueError as exc:
+                self._fail(delivery, TWIML_INVALID, f"Schema validation warning: <Redirect> {exc}")
+                return
         self._fail(delivery, HTTP_FAILURE, f"more than {MAX_REDIRECTS} <Redirect>s in a row")
 
     def _reply(self, account: Account, inbound: Message, verb: twiml.MessageVerb, base_url: str) -> dict[str, Any]:
@@ -295,18 +303,26 @@ class Webhooks:
         from_ = verb.from_ or inbound.to
         result: dict[str, Any] = {"to": to, "from": from_, "body": verb.body, "sid": None, "error_code": None}
         try:
-            message = self.emu.messages.create(
-                account,
-                CreateMessage(
-                    to=to,
-                    from_=from_,
-                    body=verb.body,
-                    media_urls=verb.media,
-                    status_callback=urljoin(base_url, verb.action) if verb.action else None,
-                    status_callback_method=verb.method,
-                    direction=Direction.OUTBOUND_REPLY,
-                ),
-            )
+            action = _resolve(base_url, verb.action) if verb.action else None
+        except ValueError as exc:
+            result["error_code"], result["error_message"] = TWIML_INVALID, f"Schema validation warning: action {exc}"
+            return result
+        try:
+            with self.emu.lock:  # a reset cannot slip in between the check and the send
+                if self._local.generation != self._generation:
+                    return result
+                message = self.emu.messages.create(
+                    account,
+                    CreateMessage(
+                        to=to,
+                        from_=from_,
+                        body=verb.body,
+                        media_urls=verb.media,
+                        status_callback=action,
+                        status_callback_method=verb.method,
+                        direction=Direction.OUTBOUND_REPLY,
+                    ),
+                )
             result["sid"] = message.sid
         except TwilioError as exc:
             result["error_code"], result["error_message"] = exc.code, exc.text
@@ -318,6 +334,15 @@ class Webhooks:
             if delivery.error_code is None:
                 delivery.error_code, delivery.error_message = code, text
         log.warning("webhook %s for %s: %s %s", delivery.url, delivery.message_sid, code, text)
+
+
+def _resolve(base: str, url: str) -> str:
+    """An absolute http(s) URL for a TwiML attribute or <Redirect> (relative ones are allowed)."""
+    resolved = urljoin(base, url)
+    parts = urlsplit(resolved)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url!r} is not a valid URL")
+    return resolved
 
 
 def _inbound_target(account: Account, received: Received) -> tuple[str, str] | None:
