@@ -27,3 +27,17 @@ def test_webhook_example_runs_end_to_end():
 def test_the_pytest_example_in_the_readme_is_the_file_we_run():
     example = (Path(__file__).parent / "examples" / "test_howto_pytest_plugin.py").read_text(encoding="utf-8")
     assert example in README.read_text(encoding="utf-8")
+
+
+def test_the_scenario_example_in_the_readme_parses_and_passes(tmp_path, base_url):
+    from emulator import scenarios
+    from emulator.testing import WebhookReceiver
+
+    text = README.read_text(encoding="utf-8")
+    start = text.index("## Scenario harness")
+    block = re.compile(r"```toml\n(.*?)```", re.S).search(text, start).group(1)
+    path = tmp_path / "readme_example.toml"
+    path.write_text(block, encoding="utf-8")
+    with WebhookReceiver() as receiver:
+        result = scenarios.run(scenarios.load(path), base_url, receiver=receiver)
+    assert result.passed, result.report()

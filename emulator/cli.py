@@ -7,6 +7,8 @@ import argparse
 import json
 import logging
 import os
+import socket
+import sqlite3
 import sys
 import urllib.request
 
@@ -115,29 +117,46 @@ def serve(args: argparse.Namespace) -> int:
             webhook_workers=args.webhook_workers,
         )
         app = create_app(settings)
-    except (ValueError, FixtureError) as exc:
+        if args.server == "granian":
+            app.extensions["twilio_emulator"].close()  # it only validated the settings and fixtures
+            if settings.port == 0:  # granian binds by itself: pick the free port here
+                settings = settings.with_(port=_free_port(settings.host))
+            server = None
+        else:
+            from werkzeug.serving import make_server
+
+            server = make_server(settings.host, settings.port, app, threaded=True)
+    except (ValueError, FixtureError, OSError, sqlite3.Error) as exc:
         print(f"twilio-emulator: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(settings.log_level)  # its request log follows --log-level
+    port = server.port if server is not None else settings.port
     print(
-        f"Twilio emulator {__version__} ({args.server}) listening on http://{settings.host}:{settings.port}\n"
+        f"Twilio emulator {__version__} ({args.server}) listening on http://{settings.host}:{port}\n"
         f"  point the SDK at it: emulator.testing.twilio_client(url, account_sid, token), see the README\n"
-        f"  control API: http://{settings.host}:{settings.port}/_emulator",
+        f"  control API: http://{settings.host}:{port}/_emulator",
         flush=True,
     )
-    if args.server == "granian":
-        app.extensions["twilio_emulator"].close()  # it only validated the settings and fixtures
+    if server is None:
         return serve_granian(settings)
-    from werkzeug.serving import run_simple
-
     from .server import tune_gc
 
     tune_gc()
     try:
-        run_simple(settings.host, settings.port, app, threaded=True, use_reloader=False)
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
     finally:
+        server.server_close()
         app.extensions["twilio_emulator"].close()
     return 0
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
 
 
 def serve_granian(settings: Settings) -> int:

@@ -10,8 +10,9 @@ steps; each step does one thing and states what must follow:
 
     [[steps]]
     inbound = { from = "+15551230001", to = "+15557650001", body = "STOP" }
-    expect = { opt_out_type = "STOP", auto_reply = "You have successfully been unsubscribed. ...",
-               webhooks = [{ path = "/sms", params = { Body = "STOP" } }] }
+    [steps.expect]
+    opt_out_type = "STOP"
+    webhooks = [{ path = "/sms", params = { Body = "STOP" } }]
 
     [[steps]]
     send = { from = "+15557650001", to = "+15551230001", body = "Hi" }
@@ -110,9 +111,13 @@ def load(path: str | Path) -> Scenario:
     if not isinstance(steps, list) or not steps:
         raise ScenarioError(f"{path}: a scenario needs [[steps]]")
     for i, step in enumerate(steps, 1):
+        if not isinstance(step, dict):
+            raise ScenarioError(f"{path}: step {i} must be a table ([[steps]])")
         actions = [a for a in ACTIONS if a in step]
         if len(actions) != 1:
             raise ScenarioError(f"{path}: step {i} needs exactly one action of {', '.join(ACTIONS)}")
+        if not isinstance(step[actions[0]], dict) or not isinstance(step.get("expect", {}), dict):
+            raise ScenarioError(f"{path}: step {i}: {actions[0]} and expect must be tables, e.g. {{ body = \"STOP\" }}")
         extra = set(step) - {*ACTIONS, "expect"}
         if extra:
             raise ScenarioError(f"{path}: step {i}: unknown key(s) {', '.join(sorted(extra))}")

@@ -4,7 +4,10 @@ exit 1 with a clear message when the emulator is unreachable or refuses."""
 from __future__ import annotations
 
 import json
+import re
 import socket
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -119,3 +122,49 @@ def test_scenarios_prints_a_line_per_scenario_and_fails_on_a_failure(capsys, tmp
     assert out.splitlines()[0].startswith("FAIL bad")
     assert "step 1 (send): expected http_status = 400, got 201" in out
     assert out.splitlines()[-1] == "1 passed, 1 failed"
+
+
+def test_serve_with_port_0_prints_the_port_it_bound_and_log_level_quiets_requests(tmp_path):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emulator", "serve", "--port", "0", "--log-level", "WARNING"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        first = process.stdout.readline()
+        match = re.search(r"listening on http://127\.0\.0\.1:(\d+)", first)
+        assert match and match.group(1) != "0", first
+        url = f"http://127.0.0.1:{match.group(1)}"
+        assert requests.get(f"{url}/_emulator/health", timeout=5).json() == {"status": "ok"}
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=10)
+    assert "GET /_emulator/health" not in err  # werkzeug's INFO request lines follow --log-level
+
+
+def _serve(*args: str) -> subprocess.CompletedProcess:
+    # A subprocess with a timeout: if the refusal regressed, the server would run forever.
+    return subprocess.run(
+        [sys.executable, "-m", "emulator", "serve", "--port", "0", *args], capture_output=True, text=True, timeout=30
+    )
+
+
+def test_serve_with_an_unusable_db_path_is_one_clear_line(tmp_path):
+    result = _serve("--db", str(tmp_path / "missing" / "dir" / "x.db"))
+    assert result.returncode == 2
+    err = result.stderr
+    assert err.startswith("twilio-emulator: ") and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_fixture_sms_method_other_than_get_or_post_is_refused(tmp_path):
+    fixture = tmp_path / "bad.json"
+    fixture.write_text(json.dumps({"accounts": [{"sid": AC, "numbers": [{"phone_number": NUMBER, "sms_method": "DELETE"}]}]}))
+    result = _serve("--fixtures", str(fixture))
+    assert result.returncode == 2 and "accounts[0].numbers[0].sms_method: must be GET or POST" in result.stderr
+
+
+@pytest.mark.parametrize("content", ["steps = [1]\n", '[[steps]]\ninbound = "STOP"\n', '[[steps]]\ncheck = {}\nexpect = 5\n'])
+def test_a_malformed_scenario_is_a_fail_line_not_a_traceback(capsys, tmp_path, url, content):
+    (tmp_path / "broken.toml").write_text(content)
+    code, out, err = run(capsys, "scenarios", str(tmp_path / "broken.toml"), "--url", url)
+    assert code == 1 and "Traceback" not in err
+    assert out.splitlines()[0].startswith("FAIL broken") and "must be" in out

@@ -446,7 +446,7 @@ def clean_env(monkeypatch):
 
     import werkzeug.serving
 
-    monkeypatch.setattr(werkzeug.serving, "run_simple", no_server)
+    monkeypatch.setattr(werkzeug.serving, "make_server", no_server)
 
 
 class ServerStarted(Exception):

@@ -111,6 +111,8 @@ class _Loader:
                 wrong = sorted(k for k, v in config.items() if not isinstance(v, str))
                 if wrong:
                     raise self.fail(item_where, f"{', '.join(wrong)} must be strings")
+                if config.get("sms_method", "POST").upper() not in ("GET", "POST"):
+                    raise self.fail(f"{item_where}.sms_method", "must be GET or POST")
                 self.guard(item_where, lambda: self.emu.numbers.provision(account, address, **config))
         for item_where, item in self.items(spec, "messaging_services", where):
             self.service(account, item_where, item)
