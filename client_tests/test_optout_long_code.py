@@ -9,6 +9,7 @@ from datetime import datetime
 import pytest
 from twilio.base.exceptions import TwilioRestException
 
+from client_tests.reference import ERROR_21610, HELP_REPLY, OPT_IN_REPLY, OPT_OUT_REPLY
 from client_tests.spec import assert_matches
 
 OUR_NUMBER = "+15557650001"
@@ -18,24 +19,6 @@ HANDSET = "+15551230001"
 OPT_OUT_KEYWORDS = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "REVOKE", "OPTOUT", "QUIT"]  # 1.1
 OPT_IN_KEYWORDS = ["START", "YES", "UNSTOP"]  # 1.1
 HELP_KEYWORDS = ["HELP", "INFO"]  # 1.1
-
-# Section 1.4, verbatim.
-OPT_OUT_REPLY = (
-    "You have successfully been unsubscribed. You will not receive any more messages from this number. "
-    "Reply START to resubscribe."
-)
-OPT_IN_REPLY = (
-    "You have successfully been re-subscribed to messages from this number. Reply HELP for help. "
-    "Reply STOP to unsubscribe. Msg&Data Rates May Apply."
-)
-HELP_REPLY = "Reply STOP to unsubscribe. Msg&Data Rates May Apply."
-
-ERROR_21610 = {
-    "code": 21610,
-    "message": "Attempt to send to unsubscribed recipient",
-    "more_info": "https://www.twilio.com/docs/errors/21610",
-    "status": 400,
-}
 
 
 @pytest.fixture

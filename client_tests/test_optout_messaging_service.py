@@ -8,17 +8,12 @@ from dataclasses import dataclass
 import pytest
 from twilio.base.exceptions import TwilioRestException
 
+from client_tests.reference import ERROR_21610
 from client_tests.spec import assert_matches
 
 NUMBER_A = "+15557650001"
 NUMBER_B = "+15557650002"
 HANDSET = "+15551230001"
-ERROR_21610 = {
-    "code": 21610,
-    "message": "Attempt to send to unsubscribed recipient",
-    "more_info": "https://www.twilio.com/docs/errors/21610",
-    "status": 400,
-}
 LEGACY_21610_TEXT = "The message From/To pair violates a blacklist rule."
 
 

@@ -7,6 +7,8 @@ import pytest
 import requests
 from twilio.base.exceptions import TwilioRestException
 
+from client_tests.reference import HELP_REPLY, OPT_IN_REPLY, OPT_OUT_REPLY, replies
+
 TOLL_FREE = "+18885550100"
 SHORT_CODE = "55555"
 LONG_CODE = "+15557650001"
@@ -14,16 +16,6 @@ ALPHA = "ACME"
 HANDSET = "+15551230001"
 UK_HANDSET = "+447700900123"  # alphanumeric senders cannot reach US/Canadian numbers
 
-# Section 1.4.
-OPT_OUT_REPLY = (
-    "You have successfully been unsubscribed. You will not receive any more messages from this number. "
-    "Reply START to resubscribe."
-)
-OPT_IN_REPLY = (
-    "You have successfully been re-subscribed to messages from this number. Reply HELP for help. "
-    "Reply STOP to unsubscribe. Msg&Data Rates May Apply."
-)
-HELP_REPLY = "Reply STOP to unsubscribe. Msg&Data Rates May Apply."
 # Section 2.2.
 TOLL_FREE_STOP_REPLY = (
     'NETWORK MSG: You replied with the word "stop" which blocks all texts sent from this number. '
@@ -50,10 +42,6 @@ def assert_allowed(client, from_, to=HANDSET):
     assert message.status == "queued"
     assert message.from_ == from_
     return message
-
-
-def replies(result):
-    return [(r["from"], r["to"], r["body"]) for r in result["auto_replies"]]
 
 
 @pytest.fixture

@@ -6,20 +6,12 @@ from __future__ import annotations
 import pytest
 from twilio.base.exceptions import TwilioRestException
 
+from client_tests.reference import HELP_REPLY, OPT_IN_REPLY, OPT_OUT_REPLY, replies
 from client_tests.spec import assert_matches
 
 NUMBER = "+15557650001"
 HANDSET = "+15551230001"
 
-OPT_OUT_REPLY = (
-    "You have successfully been unsubscribed. You will not receive any more messages from this number. "
-    "Reply START to resubscribe."
-)
-OPT_IN_REPLY = (
-    "You have successfully been re-subscribed to messages from this number. Reply HELP for help. "
-    "Reply STOP to unsubscribe. Msg&Data Rates May Apply."
-)
-HELP_REPLY = "Reply STOP to unsubscribe. Msg&Data Rates May Apply."
 
 CUSTOM_OPT_OUT = "Vous ne recevrez plus de messages. Envoyez DEMARRER pour revenir."
 CUSTOM_OPT_IN = "Vous recevrez de nouveau nos messages."
@@ -49,10 +41,6 @@ def assert_blocked(client, from_=NUMBER, to=HANDSET):
 def assert_allowed(client, from_=NUMBER, to=HANDSET):
     message = send(client, from_, to)
     assert message.status == "queued"
-
-
-def replies(result):
-    return [(r["from"], r["to"], r["body"]) for r in result["auto_replies"]]
 
 
 @pytest.fixture
