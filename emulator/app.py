@@ -1,44 +1,53 @@
-"""create_app(settings): builds the emulator and its Flask app from arguments; nothing at import time."""
+"""create_app(settings): builds the emulator and its Flask app from arguments; nothing at import time.
+
+Start order: the store (inside the Emulator), the Emulator, the webhook dispatcher and the other
+subscribers, then `emulator.start()` (restore or seed), so nothing is emitted before its listeners
+exist. `shutdown(app)` stops them in the reverse order, after the HTTP server has stopped.
+"""
 
 from __future__ import annotations
 
 import logging
-
 from collections import deque
-
 from urllib.parse import parse_qsl
 
-from flask import Flask, Request, Response, request
-from werkzeug.exceptions import BadRequest
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask, Request, Response, g, request
+from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.formparser import FormDataParser
+from werkzeug.wsgi import ClosingIterator
 
 from .api import control, twilio
-from .api.context import EXTENSION, REQUESTS, WEBHOOKS
+from .api.context import EXTENSION, GATE, REQUESTS, WEBHOOKS
 from .api.errors import register_error_handlers
+from .domain import events
 from .domain.emulator import Emulator
 from .settings import Settings
 from .webhooks import Webhooks
 
 # Bigger bodies than any valid Twilio request (1600 characters, 10 media URLs) are refused early.
 MAX_CONTENT_LENGTH = 1024 * 1024
-
-
 RECENT_REQUESTS = 200
+# Parameters of a refused Twilio request worth keeping in the request log (what a send said).
+LOGGED_PARAMS = ("To", "From", "MessagingServiceSid", "Body")
 
 
 class StrictFormParser(FormDataParser):
     """Werkzeug silently drops a form that is not UTF-8 (or keeps bad escapes as text); Twilio-shaped
     input validation needs it refused: a 400 in the path's error shape."""
 
-    def _parse_urlencoded(self, stream, mimetype, content_length, options):  # noqa: ANN001, ANN202
+    def _parse_urlencoded(self, stream, mimetype, content_length, options):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202
         try:
             items = parse_qsl(stream.read().decode("utf-8"), keep_blank_values=True, errors="strict")
         except UnicodeDecodeError:
             raise BadRequest("The request body is not valid UTF-8 form data") from None
         return stream, self.cls(items), self.cls()
 
-
-    def _parse_multipart(self, stream, mimetype, content_length, options):  # noqa: ANN001, ANN202
+    def _parse_multipart(self, stream, mimetype, content_length, options):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202
         # Werkzeug decodes multipart fields with errors="replace"; a U+FFFD is what is left of a
         # byte that was not UTF-8 (a literal U+FFFD in a Twilio parameter is refused as well).
         result = super()._parse_multipart(stream, mimetype, content_length, options)
@@ -51,33 +60,83 @@ class EmulatorRequest(Request):
     form_data_parser_class = StrictFormParser
 
 
+class Gate:
+    """WSGI middleware that counts requests in flight, so shutdown can wait for them before it
+    closes the store; a request that arrives once shutdown began (on a kept-alive connection) is
+    answered 503 and changes nothing."""
+
+    CLOSED = b'{"code": 20503, "message": "The emulator is shutting down", "status": 503}'
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self._app = app
+        self._lock = threading.Condition()
+        self._in_flight = 0
+        self._closed = False
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        with self._lock:
+            if self._closed:
+                start_response("503 Service Unavailable", [("Content-Type", "application/json"), ("Connection", "close")])
+                return [self.CLOSED]
+            self._in_flight += 1
+        try:
+            return ClosingIterator(self._app(environ, start_response), [self._done])
+        except BaseException:
+            self._done()
+            raise
+
+    def _done(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            self._lock.notify_all()
+
+    def close(self, timeout: float = 10.0) -> bool:
+        """Admit no more requests; wait (up to `timeout`) for those in flight to finish."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            self._closed = True
+            while self._in_flight:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._lock.wait(remaining)
+        return True
+
+
 def request_log(app: Flask, emulator: Emulator) -> None:
-    """Keep the last requests (since the last reset) so a failing test can show what we saw."""
+    """Keep the last Twilio-path requests (since the last reset) so a failing test can show what we
+    saw; an error answer carries the emulator's reason (why, beyond Twilio's body)."""
     log: deque[dict] = deque(maxlen=RECENT_REQUESTS)
     app.extensions[REQUESTS] = log
-    emulator.subscribe("reset", log.clear)
+    emulator.events.subscribe(events.RESET, lambda account_sid: log.clear())
 
     @app.after_request
     def remember(response: Response) -> Response:
         if not request.path.startswith("/_emulator"):
             entry = {"method": request.method, "path": request.path, "status": response.status_code,
-                     "error_code": None, "error_message": None}
+                     "error_code": None, "error_message": None, "reason": None}
             if response.status_code >= 400 and response.is_json:
                 body = response.get_json(silent=True) or {}
                 entry["error_code"], entry["error_message"] = body.get("code"), body.get("message")
+                entry["reason"] = g.get("error_reason") or body.get("message")
+                if request.method == "POST":
+                    try:
+                        entry["params"] = {k: v for k, v in request.form.items() if k in LOGGED_PARAMS}
+                    except HTTPException:  # the form itself was what was refused
+                        pass
             log.append(entry)
         return response
 
 
-def create_app(settings: Settings | None = None, *, emulator: Emulator | None = None) -> Flask:
+def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings()
     app = Flask("emulator")
     app.request_class = EmulatorRequest
-    app.config.update(MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH, JSON_SORT_KEYS=False)
-    app.json.sort_keys = False
+    app.config.update(MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.strict_slashes = False
     logging.getLogger("emulator").setLevel(settings.log_level.upper())
-    emulator = emulator or Emulator(settings)
+    emulator = Emulator(settings)
     app.extensions[EXTENSION] = emulator
     app.extensions[WEBHOOKS] = Webhooks(
         emulator,
@@ -85,8 +144,19 @@ def create_app(settings: Settings | None = None, *, emulator: Emulator | None = 
         workers=settings.webhook_workers,
         queue_size=settings.webhook_queue_size,
     )
+    events.log_events(emulator.events)
     register_error_handlers(app)
     request_log(app, emulator)
     twilio.register(app)
     control.register(app)
+    app.wsgi_app = app.extensions[GATE] = Gate(app.wsgi_app)  # type: ignore[method-assign]
+    emulator.start()
     return app
+
+
+def shutdown(app: Flask) -> None:
+    """Stop what create_app started, in reverse order: requests in flight finish (and no new ones
+    are admitted), then the webhook workers, the emulator's ticker, and last the store."""
+    app.extensions[GATE].close()
+    app.extensions[WEBHOOKS].close()
+    app.extensions[EXTENSION].close()

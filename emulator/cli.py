@@ -7,13 +7,15 @@ import argparse
 import json
 import logging
 import os
+import signal
 import socket
 import sqlite3
 import sys
+import threading
 import urllib.request
 
 from . import __version__
-from .domain.fixtures import FixtureError
+from .errors import EmulatorInputError
 from .settings import Settings, parse_accounts
 
 DEFAULT_URL = "http://127.0.0.1:4010"
@@ -100,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from .app import create_app
+    from .app import create_app, shutdown
 
     try:
         settings = Settings.from_env(
@@ -117,8 +119,9 @@ def serve(args: argparse.Namespace) -> int:
             webhook_workers=args.webhook_workers,
         )
         app = create_app(settings)
+        emulator = app.extensions["twilio_emulator"]
         if args.server == "granian":
-            app.extensions["twilio_emulator"].close()  # it only validated the settings and fixtures
+            shutdown(app)  # it only validated the settings and fixtures: the worker builds its own
             if settings.port == 0:  # granian binds by itself: pick the free port here
                 settings = settings.with_(port=_free_port(settings.host))
             server = None
@@ -126,31 +129,51 @@ def serve(args: argparse.Namespace) -> int:
             from werkzeug.serving import make_server
 
             server = make_server(settings.host, settings.port, app, threaded=True)
-    except (ValueError, FixtureError, OSError, sqlite3.Error) as exc:
+    except (ValueError, EmulatorInputError, OSError, sqlite3.Error) as exc:
         print(f"twilio-emulator: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(settings.log_level)  # its request log follows --log-level
     port = server.port if server is not None else settings.port
-    print(
-        f"Twilio emulator {__version__} ({args.server}) listening on http://{settings.host}:{port}\n"
-        f"  point the SDK at it: emulator.testing.twilio_client(url, account_sid, token), see the README\n"
-        f"  control API: http://{settings.host}:{port}/_emulator",
-        flush=True,
-    )
+    print(_banner(settings, args.server, port, emulator.restored), flush=True)
     if server is None:
         return serve_granian(settings)
     from .server import tune_gc
 
     tune_gc()
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
+    # The server runs in a thread; the main thread waits for SIGTERM (docker stop) or SIGINT
+    # (Ctrl-C), then stops it: requests in flight finish, then webhooks, the clock and the store.
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    thread = threading.Thread(target=server.serve_forever, args=(0.1,), name="twilio-emulator", daemon=True)
+    thread.start()
+    while not stopping.wait(0.5) and thread.is_alive():
         pass
-    finally:
-        server.server_close()
-        app.extensions["twilio_emulator"].close()
+    logging.getLogger("emulator").info("stopping: finishing requests in flight, then closing the store")
+    server.shutdown()
+    thread.join(timeout=5)
+    server.server_close()
+    shutdown(app)
     return 0
+
+
+def _banner(settings: Settings, server: str, port: int, restored: bool) -> str:
+    url = f"http://{settings.host}:{port}"
+    lines = [
+        f"Twilio emulator {__version__} ({server}) listening on {url}",
+        f"  control API: {url}/_emulator",
+        "  point the SDK at it: emulator.testing.twilio_client(url, account_sid, token), see the README",
+    ]
+    if settings.db:
+        lines.append(
+            f"  state: restored from {settings.db}" + (" (fixture edits are ignored while it holds state; "
+                                                        "POST /_emulator/reset reloads them)" if settings.fixtures else "")
+            if restored else f"  state: new, kept in {settings.db}"
+        )
+    if settings.fixtures and not restored:
+        lines.append(f"  fixtures: loaded from {settings.fixtures}")
+    return "\n".join(lines)
 
 
 def _free_port(host: str) -> int:

@@ -1,7 +1,11 @@
-"""Twilio's errors as classes: each carries Twilio's code, HTTP status and message template.
+"""Errors as classes, raised by the domain and rendered by one Flask handler (emulator.api.errors).
 
-The domain raises them; one Flask handler (emulator.api.errors) renders them all as Twilio's
-envelope {"code", "message", "more_info", "status"}. No Flask import here.
+- TwilioError and its subclasses carry Twilio's code, HTTP status and message template; they are
+  rendered as Twilio's envelope {"code", "message", "more_info", "status"}. `reason` is the
+  emulator's own explanation for the developer (request log, server log), never in the body.
+- EmulatorInputError and its subclasses are refusals of the emulator's own control API; the API
+  layer maps each class to its HTTP status. No Flask import here, and no HTTP status in the domain
+  beyond Twilio's own (which is part of Twilio's error definition).
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ class TwilioError(Exception):
     status: int = 400
     message: str = "Invalid request"
 
-    def __init__(self, message: str | None = None, **values: object) -> None:
+    def __init__(self, message: str | None = None, *, reason: str | None = None, **values: object) -> None:
         self.text = message if message is not None else self.message.format(**values)
+        self.reason = reason or self.text
         super().__init__(self.text)
 
     @property
@@ -40,6 +45,9 @@ class AuthenticationFailed(TwilioError):
     status = 401
     message = "Authenticate"
     detail = "Your AccountSid or AuthToken was incorrect."
+
+    def __init__(self, reason: str = "no credentials (HTTP Basic auth with AccountSid and AuthToken)") -> None:
+        super().__init__(reason=reason)
 
 
 class MethodNotAllowed(TwilioError):
@@ -159,8 +167,10 @@ class SenderAlreadyInService(TwilioError):
 
 
 class InvalidUpdate(TwilioError):
+    """Raised with the specific text (Twilio's 30400 page lists several)."""
+
     code = 30400
-    message = "{reason}"
+    message = "Invalid update"
 
 
 class MessageInFlight(TwilioError):
@@ -207,9 +217,35 @@ DELIVERY_ERRORS = {
 }
 
 
+class ServiceUnavailable(TwilioError):
+    """The emulator could not make a change durable (its --db file refused the write): nothing
+    changed, and the request may be retried."""
+
+    code = 20503
+    status = 503
+    message = "Service Unavailable"
+
+
 class DeliveryFault(TwilioError):
     """A delivery failure reported on the message (error_code), never as an API error."""
 
     def __init__(self, code: int) -> None:
         super().__init__(DELIVERY_ERRORS.get(code, "Delivery failure"))
         self.code = code
+
+
+# -- the emulator's own control API ---------------------------------------------------------------
+class EmulatorInputError(Exception):
+    """A request to the control API (or a fixture) that cannot be carried out: the text says why."""
+
+
+class InvalidInput(EmulatorInputError):
+    """Malformed or contradictory input."""
+
+
+class UnknownResource(EmulatorInputError):
+    """The input names something that does not exist (a number nobody owns, an unknown SID)."""
+
+
+class TimedOut(EmulatorInputError):
+    """What the request waits for did not happen in time."""

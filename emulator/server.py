@@ -8,6 +8,8 @@ import threading
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from .app import shutdown
+
 
 def tune_gc() -> None:
     """For a serving process: the emulator keeps many long-lived objects (messages, records, queued
@@ -48,12 +50,12 @@ class ThreadedServer:
         return self
 
     def stop(self) -> None:
-        from .api.context import EXTENSION
-
-        self.app.extensions[EXTENSION].close()
+        """Stop accepting, let the requests in flight finish, then stop the emulator (the reverse
+        of the start order)."""
         self._server.shutdown()
-        self._server.server_close()
         self._thread.join(timeout=5)
+        self._server.server_close()
+        shutdown(self.app)
 
     def __enter__(self) -> ThreadedServer:
         return self.start()

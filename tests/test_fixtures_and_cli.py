@@ -22,7 +22,7 @@ from emulator import cli
 from emulator.domain.emulator import Emulator
 from emulator.domain.fixtures import FixtureError
 from emulator.domain.phone import SenderType
-from emulator.errors import AuthenticationFailed, UnsubscribedRecipient
+from emulator.errors import AuthenticationFailed, InvalidInput, UnsubscribedRecipient
 from emulator.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,11 +41,11 @@ NEW_HANDSET = "+15551230003"
 
 @pytest.fixture
 def emu() -> Emulator:
-    return Emulator(Settings(fixtures=str(EXAMPLE)))
+    return Emulator(Settings(fixtures=str(EXAMPLE))).start()
 
 
 def record_keys(emu: Emulator) -> set[tuple]:
-    return {(r.account_sid, r.sender, r.messaging_service_sid, r.recipient) for r in emu.optouts.list()}
+    return {(r.account_sid, r.sender, r.messaging_service_sid, r.recipient) for r in emu.optouts.list_()}
 
 
 FIXTURE_RECORDS = {
@@ -147,7 +147,7 @@ def test_example_opt_out_blocks_a_send_from_the_number(emu):
 
 def test_declared_accounts_and_fixtures_load_together():
     other = "AC" + "f" * 32
-    emu = Emulator(Settings(accounts=((other, "tok"),), fixtures=str(EXAMPLE)))
+    emu = Emulator(Settings(accounts=((other, "tok"),), fixtures=str(EXAMPLE))).start()
     assert set(emu.state.accounts) == {other, ACCOUNT}
     assert emu.accounts.get(other).settings.auth_token == "tok"
 
@@ -180,7 +180,7 @@ def test_reset_restores_the_fixtures_after_changes(emu):
     aoo = account.services[SERVICE].advanced_opt_out
     assert aoo.enabled is True and aoo.opt_out_keywords == ("ARRET",) and aoo.opt_out_reply is None
     assert len(account.messages) == 0
-    assert account.auto_replies == []
+    assert account.auto_replies == {}
 
 
 def test_reset_twice_is_stable(emu):
@@ -252,14 +252,14 @@ def write(tmp_path: Path, name: str, content) -> Path:
 def test_bad_fixture_is_refused_with_path_position_and_reason(tmp_path, name, content, position, reason):
     path = write(tmp_path, name, content)
     with pytest.raises(FixtureError) as info:
-        Emulator(Settings(fixtures=str(path)))
+        Emulator(Settings(fixtures=str(path))).start()
     message = str(info.value)
     assert str(path) in message
     if position is not None:
         assert position in message
     for word in reason:
         assert word in message
-    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, InvalidInput)  # what the CLI reports as a one-line error
 
 
 POSITIONED = [c for c in BAD_FIXTURES if c[2] is not None]
@@ -269,7 +269,7 @@ POSITIONED = [c for c in BAD_FIXTURES if c[2] is not None]
 def test_bad_fixture_position_is_the_documented_path(tmp_path, name, content, position, reason):
     path = write(tmp_path, name, content)
     with pytest.raises(FixtureError) as info:
-        Emulator(Settings(fixtures=str(path)))
+        Emulator(Settings(fixtures=str(path))).start()
     # README: "the position (`accounts[0].numbers[1]`)": the path starts at the top-level key.
     assert re.search(rf"(?<![\w.\]]){re.escape(position)}(?![\w\[])", str(info.value)), str(info.value)
 
@@ -278,7 +278,7 @@ def test_bad_fixture_position_is_the_documented_path(tmp_path, name, content, po
 def test_not_json_is_refused_with_path_and_reason(tmp_path, text):
     path = write(tmp_path, "broken", text)
     with pytest.raises(FixtureError) as info:
-        Emulator(Settings(fixtures=str(path)))
+        Emulator(Settings(fixtures=str(path))).start()
     message = str(info.value)
     assert str(path) in message
     assert "JSON" in message
@@ -289,14 +289,14 @@ def test_invalid_utf8_is_refused(tmp_path):
     path = tmp_path / "latin1.json"
     path.write_bytes(b'{"accounts": [{"sid": "\xe9"}]}')
     with pytest.raises(FixtureError) as info:
-        Emulator(Settings(fixtures=str(path)))
+        Emulator(Settings(fixtures=str(path))).start()
     assert str(path) in str(info.value)
 
 
 def test_missing_file_is_refused_with_its_path(tmp_path):
     path = tmp_path / "nowhere.json"
     with pytest.raises(FixtureError) as info:
-        Emulator(Settings(fixtures=str(path)))
+        Emulator(Settings(fixtures=str(path))).start()
     assert str(path) in str(info.value)
 
 
@@ -304,7 +304,7 @@ def test_missing_file_is_refused_with_its_path(tmp_path):
 def test_wrong_shapes_are_refused(tmp_path, content):
     path = write(tmp_path, "shape", content)
     with pytest.raises(FixtureError) as info:
-        Emulator(Settings(fixtures=str(path)))
+        Emulator(Settings(fixtures=str(path))).start()
     assert str(path) in str(info.value)
 
 
@@ -321,7 +321,7 @@ BAD_OPT_OUT_RECORDS = [
 def test_bad_opt_out_record_values_are_refused(tmp_path, name, record):
     path = write(tmp_path, name, account_with(numbers=[{"phone_number": LONG}], opt_outs=[record]))
     with pytest.raises(FixtureError) as info:
-        Emulator(Settings(fixtures=str(path)))
+        Emulator(Settings(fixtures=str(path))).start()
     assert str(path) in str(info.value)
     assert "opt_outs[0]" in str(info.value)
 

@@ -38,8 +38,9 @@ from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
 from emulator import Settings
-from emulator.api.context import EXTENSION
-from emulator.app import create_app
+from emulator.app import create_app, shutdown
+from emulator.domain.models import Message
+from emulator.optout import OptOutRecord
 from emulator.storage import SqliteStore
 
 # -- the world every example starts from ------------------------------------------------------------
@@ -112,7 +113,7 @@ def _routes() -> list[Route]:
     try:
         routes = [_parse(r.rule, set(r.methods or ())) for r in app.url_map.iter_rules()]
     finally:
-        app.extensions[EXTENSION].close()
+        shutdown(app)
     # Paths no route serves must answer in their prefix's error shape too.
     for pseudo in (
         "/",
@@ -656,7 +657,7 @@ def _fuzz_settings(db: str | None = None) -> Settings:
 def app():
     application = create_app(_fuzz_settings())
     yield application
-    application.extensions[EXTENSION].close()
+    shutdown(application)
 
 
 def build_world(client, *, scheduled: bool = True) -> dict[str, str]:  # noqa: ANN001
@@ -780,7 +781,7 @@ def integrity_apps(tmp_path_factory):
     apps = {"memory": (create_app(_fuzz_settings()), None), "sqlite": (create_app(_fuzz_settings(db)), db)}
     yield apps
     for application, _ in apps.values():
-        application.extensions[EXTENSION].close()
+        shutdown(application)
 
 
 BURST_ROUTES = [r for r in ROUTES if r.rule != RESET_RULE]
@@ -815,9 +816,11 @@ def test_a_burst_of_garbage_never_loses_or_corrupts_state(integrity_apps, store,
             rows = stored.load()
         finally:
             stored.close()
-        mine = {m.sid: (m.status.value, m.body, m.to, m.from_) for m in rows["messages"] if m.account_sid == ACCOUNT}
+        messages = [r for r in rows if isinstance(r, Message)]
+        mine = {m.sid: (m.status.value, m.body, m.to, m.from_) for m in messages if m.account_sid == ACCOUNT}
         assert mine == {m["sid"]: (m["status"], m["body"], m["to"], m["from"]) for m in before["messages"]}
-        kept = {(r.sender, r.messaging_service_sid, r.recipient) for r in rows["opt_outs"] if r.account_sid == ACCOUNT}
+        records = [r for r in rows if isinstance(r, OptOutRecord)]
+        kept = {(r.sender, r.messaging_service_sid, r.recipient) for r in records if r.account_sid == ACCOUNT}
         listed = before["opt_outs"]["opt_outs"]
         assert kept == {(r["sender"], r["messaging_service_sid"], r["recipient"]) for r in listed}
 
@@ -1172,5 +1175,5 @@ def test_a_non_utf8_inbound_form_is_refused(world):  # noqa: ANN001
 def test_every_route_of_the_app_is_fuzzed():
     app = create_app(Settings())
     rules = {r.rule for r in app.url_map.iter_rules()}
-    app.extensions[EXTENSION].close()
+    shutdown(app)
     assert rules <= {r.rule for r in ROUTES} and len(rules) > 20

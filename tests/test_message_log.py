@@ -16,7 +16,7 @@ HANDSETS = [f"+1555123000{i}" for i in range(5)]
 
 @pytest.fixture
 def emulator():
-    emu = Emulator(Settings())
+    emu = Emulator(Settings()).start()
     yield emu
     emu.close()
 
@@ -37,7 +37,7 @@ def walk(emu: Emulator, filters: ListFilter, page_size: int) -> list[str]:
     account = emu.state.accounts[AC]
     seen, token, page = [], None, 0
     while True:
-        result = emu.messages.list(account, filters, page, page_size, token)
+        result = emu.messages.page(account, filters, page, page_size, token)
         seen += [m.sid for m in result.items]
         if not result.has_next:
             return seen
@@ -60,12 +60,12 @@ def test_token_paging_visits_every_match_once_newest_first(emulator, filters, pa
 def test_page_offsets_and_previous_tokens_agree(emulator):
     sids = list(reversed(fill(emulator, 20)))
     account = emulator.state.accounts[AC]
-    third = emulator.messages.list(account, ListFilter(), 2, 5, None)
+    third = emulator.messages.page(account, ListFilter(), 2, 5, None)
     assert [m.sid for m in third.items] == sids[10:15]
-    previous = emulator.messages.list(account, ListFilter(), 1, 5, f"PB{third.items[0].sid}")
+    previous = emulator.messages.page(account, ListFilter(), 1, 5, f"PB{third.items[0].sid}")
     assert [m.sid for m in previous.items] == sids[5:10]
     # A huge page number is an empty page, not an error.
-    assert emulator.messages.list(account, ListFilter(), 10**30, 5, None).items == []
+    assert emulator.messages.page(account, ListFilter(), 10**30, 5, None).items == []
 
 
 def test_deleted_messages_leave_every_index(emulator):
@@ -91,7 +91,7 @@ def test_a_service_send_is_found_by_the_from_it_was_given(emulator):
 
 
 def test_the_retention_cap_evicts_the_oldest_messages_and_never_opt_outs():
-    emu = Emulator(Settings(max_messages=5))
+    emu = Emulator(Settings(max_messages=5)).start()
     account = emu.accounts.declare(AC, "t")
     emu.messages.create(account, CreateMessage(to=HANDSETS[0], from_=NUMBERS[0], body="first"))
     emu.inbound.receive(HANDSETS[0], NUMBERS[0], "STOP")
@@ -107,17 +107,17 @@ def test_the_retention_cap_evicts_the_oldest_messages_and_never_opt_outs():
 
 def test_the_retention_cap_also_bounds_the_sqlite_store(tmp_path):
     db = str(tmp_path / "capped.db")
-    emu = Emulator(Settings(max_messages=3, db=db))
+    emu = Emulator(Settings(max_messages=3, db=db)).start()
     fill(emu, 6)
     emu.close()
-    restored = Emulator(Settings(max_messages=3, db=db))
+    restored = Emulator(Settings(max_messages=3, db=db)).start()
     assert [m.body for m in restored.state.accounts[AC].messages.values()] == ["message 3", "message 4", "message 5"]
     restored.close()
 
 
 def test_an_evicted_message_stays_evicted_when_its_timed_steps_fall_due(tmp_path):
     db = str(tmp_path / "evict.db")
-    emu = Emulator(Settings(max_messages=1, db=db))
+    emu = Emulator(Settings(max_messages=1, db=db)).start()
     account = emu.accounts.declare(AC, "t")
     emu.accounts.update_settings(AC, {"progression": "timed", "progression_delay": 60})
     first = emu.messages.create(account, CreateMessage(to=HANDSETS[0], from_=NUMBERS[0], body="a"))
@@ -125,17 +125,17 @@ def test_an_evicted_message_stays_evicted_when_its_timed_steps_fall_due(tmp_path
     emu.advance_clock(300)
     assert first.sid not in account.messages
     emu.close()
-    restored = Emulator(Settings(max_messages=1, db=db))
+    restored = Emulator(Settings(max_messages=1, db=db)).start()
     assert [m.body for m in restored.state.accounts[AC].messages.values()] == ["b"]
     restored.close()
 
 
 def test_a_lower_cap_at_restart_trims_the_stored_messages(tmp_path):
     db = str(tmp_path / "trim.db")
-    emu = Emulator(Settings(db=db))
+    emu = Emulator(Settings(db=db)).start()
     fill(emu, 4)
     emu.close()
-    restored = Emulator(Settings(db=db, max_messages=2))
+    restored = Emulator(Settings(db=db, max_messages=2)).start()
     assert [m.body for m in restored.state.accounts[AC].messages.values()] == ["message 2", "message 3"]
     restored.close()
-    assert len(Emulator(Settings(db=db)).state.accounts[AC].messages) == 2
+    assert len(Emulator(Settings(db=db)).start().state.accounts[AC].messages) == 2

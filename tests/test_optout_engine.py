@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from emulator.domain.phone import SenderType
+from emulator.errors import InvalidInput
 from emulator.optout import OptOutEngine, OptOutRecord, OptOutType
 from emulator.optout.engine import CustomKeywords, Inbound
 
@@ -104,7 +105,7 @@ def test_long_code_opt_out_words_block_and_reply(engine, word):
     assert out.reply == STOP_REPLY
     assert out.changed is True
     record = engine.blocking_record(ACCOUNT, HANDSET, sender=LONG)
-    assert record == OptOutRecord(ACCOUNT, LONG, None, HANDSET, NOW)
+    assert record == OptOutRecord(ACCOUNT, LONG, None, HANDSET, NOW, source="keyword")
     assert len(engine) == 1
 
 
@@ -411,7 +412,7 @@ def test_alphanumeric_never_handles_keywords(engine, word, aoo):
 def test_stop_to_a_number_in_a_service_creates_two_records(engine):
     out = engine.receive(msg("STOP", LONG, service=SERVICE), NOW)
     assert out.changed is True
-    records = engine.list()
+    records = engine.list_()
     assert len(records) == 2
     sender_records = [r for r in records if r.sender is not None]
     service_records = [r for r in records if r.sender is None]
@@ -425,7 +426,7 @@ def test_stop_to_a_number_in_a_service_creates_two_records(engine):
 
 def test_stop_to_a_number_outside_a_service_creates_one_record(engine):
     engine.receive(msg("STOP", LONG), NOW)
-    assert [(r.sender, r.messaging_service_sid) for r in engine.list()] == [(LONG, None)]
+    assert [(r.sender, r.messaging_service_sid) for r in engine.list_()] == [(LONG, None)]
 
 
 def test_send_from_a_number_checks_only_that_numbers_record(engine):
@@ -582,15 +583,15 @@ def test_advanced_opt_out_without_customisation_behaves_like_the_defaults(engine
 
 
 # ================================================================================================
-# import_record, list(), reset()
+# import_record, list_(), the records dict
 # ================================================================================================
 
 
 def test_import_sender_record(engine):
     record = engine.import_record(ACCOUNT, HANDSET, LONG, None, NOW)
-    assert record == OptOutRecord(ACCOUNT, LONG, None, HANDSET, NOW)
+    assert record == OptOutRecord(ACCOUNT, LONG, None, HANDSET, NOW, source="fixture")
     assert engine.blocking_record(ACCOUNT, HANDSET, sender=LONG) == record
-    assert engine.list() == [record]
+    assert engine.list_() == [record]
 
 
 def test_import_service_record(engine):
@@ -602,7 +603,7 @@ def test_import_service_record(engine):
 
 @pytest.mark.parametrize(("sender", "service"), [(None, None), (LONG, SERVICE)])
 def test_import_record_needs_exactly_one_of_sender_and_service(engine, sender, service):
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidInput, match="exactly one"):
         engine.import_record(ACCOUNT, HANDSET, sender, service, NOW)
     assert len(engine) == 0
 
@@ -628,32 +629,34 @@ def test_list_filters_by_account_and_recipient(engine):
     a3 = engine.import_record(ACCOUNT, HANDSET, None, SERVICE, NOW)
     b1 = engine.import_record(OTHER_ACCOUNT, HANDSET, LONG2, None, NOW)
     key = lambda r: (r.account_sid, r.sender or "", r.messaging_service_sid or "", r.recipient)  # noqa: E731
-    assert sorted(engine.list(), key=key) == sorted([a1, a2, a3, b1], key=key)
-    assert sorted(engine.list(account_sid=ACCOUNT), key=key) == sorted([a1, a2, a3], key=key)
-    assert engine.list(account_sid=OTHER_ACCOUNT) == [b1]
-    assert sorted(engine.list(recipient=HANDSET), key=key) == sorted([a1, a3, b1], key=key)
-    assert sorted(engine.list(account_sid=ACCOUNT, recipient=HANDSET), key=key) == sorted([a1, a3], key=key)
-    assert engine.list(account_sid=OTHER_ACCOUNT, recipient=HANDSET2) == []
-    assert engine.list(account_sid="AC" + "c" * 32) == []
-    assert engine.list(recipient="+15559999999") == []
+    assert sorted(engine.list_(), key=key) == sorted([a1, a2, a3, b1], key=key)
+    assert sorted(engine.list_(account_sid=ACCOUNT), key=key) == sorted([a1, a2, a3], key=key)
+    assert engine.list_(account_sid=OTHER_ACCOUNT) == [b1]
+    assert sorted(engine.list_(recipient=HANDSET), key=key) == sorted([a1, a3, b1], key=key)
+    assert sorted(engine.list_(account_sid=ACCOUNT, recipient=HANDSET), key=key) == sorted([a1, a3], key=key)
+    assert engine.list_(account_sid=OTHER_ACCOUNT, recipient=HANDSET2) == []
+    assert engine.list_(account_sid="AC" + "c" * 32) == []
+    assert engine.list_(recipient="+15559999999") == []
 
 
 def test_list_reflects_inbound_changes(engine):
     engine.receive(msg("STOP", LONG, recipient=HANDSET), NOW)
     engine.receive(msg("STOP", TOLL_FREE, recipient=HANDSET2), NOW)
-    assert [r.sender for r in engine.list(recipient=HANDSET)] == [LONG]
-    assert [r.sender for r in engine.list(recipient=HANDSET2)] == [TOLL_FREE]
+    assert [r.sender for r in engine.list_(recipient=HANDSET)] == [LONG]
+    assert [r.sender for r in engine.list_(recipient=HANDSET2)] == [TOLL_FREE]
     engine.receive(msg("START", LONG, recipient=HANDSET), NOW)
-    assert engine.list(recipient=HANDSET) == []
+    assert engine.list_(recipient=HANDSET) == []
 
 
-def test_reset_removes_every_record(engine):
+def test_the_engine_reads_and_writes_the_records_it_was_given():
+    records: dict = {}
+    engine = OptOutEngine(records)
     engine.receive(msg("STOP", LONG, service=SERVICE), NOW)
     engine.import_record(OTHER_ACCOUNT, HANDSET, LONG2, None, NOW)
-    assert len(engine) == 3
-    engine.reset()
+    assert len(records) == 3
+    records.clear()  # what a reset of the emulator's state does
     assert len(engine) == 0
-    assert engine.list() == []
+    assert engine.list_() == []
     assert not blocked_from(engine, LONG)
 
 
@@ -701,4 +704,4 @@ def test_two_hundred_thousand_records(engine):
     assert blocked_from(engine, LONG, recipient="+16660000000")
     engine.receive(msg("START", LONG, service=SERVICE, recipient="+16660000000"), NOW)
     assert len(engine) == n
-    assert len(engine.list(account_sid=accounts[0])) == n // 4
+    assert len(engine.list_(account_sid=accounts[0])) == n // 4

@@ -25,7 +25,7 @@ HANDSET, NUMBER = "+15551230001", "+15557650001"
 
 def test_everything_comes_back_after_a_restart(tmp_path):
     db = str(tmp_path / "state.db")
-    first = Emulator(Settings(db=db))
+    first = Emulator(Settings(db=db)).start()
     account = first.accounts.authenticate(AC, "token")
     sent = first.messages.create(account, CreateMessage(to=HANDSET, from_=NUMBER, body="hi"))
     service = first.services.create(account, friendly_name="alerts")
@@ -33,14 +33,14 @@ def test_everything_comes_back_after_a_restart(tmp_path):
     first.inbound.receive(HANDSET, NUMBER, "STOP")
     first.close()
 
-    second = Emulator(Settings(db=db))
+    second = Emulator(Settings(db=db)).start()
     restored = second.state.accounts[AC]
     assert restored.settings.auth_token == "token"
     assert restored.messages[sent.sid].status.value == "delivered"
     assert [m.direction.value for m in restored.messages.values()] == ["outbound-api", "inbound"]
     assert restored.services[service.sid].friendly_name == "alerts"
     assert restored.alpha_senders["ACME"].service_sid == service.sid
-    assert [r.body for r in restored.auto_replies][0].startswith("You have successfully been unsubscribed")
+    assert [r.body for r in restored.auto_replies.values()][0].startswith("You have successfully been unsubscribed")
     assert second.optouts.blocking_record(AC, HANDSET, NUMBER) is not None
     with pytest.raises(Exception, match="unsubscribed"):
         second.messages.create(restored, CreateMessage(to=HANDSET, from_=NUMBER, body="again"))
@@ -52,22 +52,22 @@ def test_everything_comes_back_after_a_restart(tmp_path):
 
 def test_reset_clears_the_store_too(tmp_path):
     db = str(tmp_path / "state.db")
-    emulator = Emulator(Settings(db=db))
+    emulator = Emulator(Settings(db=db)).start()
     emulator.accounts.authenticate(AC, "token")
     emulator.reset()
     emulator.close()
-    assert Emulator(Settings(db=db)).state.accounts == {}
+    assert Emulator(Settings(db=db)).start().state.accounts == {}
 
 
 def test_start_START_removes_the_stored_record(tmp_path):
     db = str(tmp_path / "state.db")
-    emulator = Emulator(Settings(db=db))
+    emulator = Emulator(Settings(db=db)).start()
     account = emulator.accounts.authenticate(AC, "token")
     emulator.messages.create(account, CreateMessage(to=HANDSET, from_=NUMBER, body="hi"))
     emulator.inbound.receive(HANDSET, NUMBER, "STOP")
     emulator.inbound.receive(HANDSET, NUMBER, "START")
     emulator.close()
-    assert Emulator(Settings(db=db)).optouts.list() == []
+    assert Emulator(Settings(db=db)).start().optouts.list_() == []
 
 
 def test_migrations_bring_a_new_file_to_the_latest_version(tmp_path):

@@ -10,6 +10,7 @@ from ..webhooks import Webhooks
 EXTENSION = "twilio_emulator"
 WEBHOOKS = "twilio_emulator_webhooks"
 REQUESTS = "twilio_emulator_requests"
+GATE = "twilio_emulator_gate"
 
 
 def emulator() -> Emulator:

@@ -4,116 +4,135 @@ from __future__ import annotations
 
 import hmac
 import re
-from dataclasses import fields
-from typing import TYPE_CHECKING
+from dataclasses import fields, replace
+from typing import Any
 
-from ..errors import AuthenticationFailed
-from ..settings import ACCOUNT_SID
+from ..errors import AuthenticationFailed, InvalidInput
+from ..settings import ACCOUNT_SID, Settings
 from .models import Account, AccountSettings
-
-if TYPE_CHECKING:
-    from .emulator import Emulator
+from .state import State
+from .unit_of_work import UnitOfWork
 
 API_KEY = re.compile(r"^SK[0-9a-fA-F]{32}\Z")
 SETTING_FIELDS = {f.name: f for f in fields(AccountSettings)}
 
 
 class Accounts:
-    def __init__(self, emulator: Emulator) -> None:
-        self.emu = emulator
+    def __init__(self, state: State, uow: UnitOfWork, clock: Any, settings: Settings) -> None:
+        self.state = state
+        self.uow = uow
+        self.clock = clock
+        self.settings = settings
 
     def get(self, sid: str) -> Account | None:
-        return self.emu.state.accounts.get(sid)
+        return self.state.accounts.get(sid)
 
-    def declare(self, sid: str, token: str | None = None, **settings: object) -> Account:
+    def declare(self, sid: str, token: str | None = None) -> Account:
         """Create (or return) an account; a token given here is the one it accepts."""
         if not ACCOUNT_SID.match(sid):
-            raise ValueError(f"{sid!r} is not an AccountSid (AC followed by 32 hex digits)")
-        with self.emu.lock:
-            account = self.emu.state.accounts.get(sid)
+            raise InvalidInput(f"{sid!r} is not an AccountSid (AC followed by 32 hex digits)")
+        with self.uow.transaction() as tx:
+            account = self.state.accounts.get(sid)
             if account is None:
-                account = Account(
-                    sid=sid,
-                    settings=AccountSettings(strict_senders=self.emu.settings.strict_senders),
-                    date_created=self.emu.now(),
+                account = tx.add(
+                    Account(
+                        sid=sid,
+                        settings=AccountSettings(strict_senders=self.settings.strict_senders, auth_token=token),
+                        date_created=self.clock.now(),
+                    )
                 )
-                self.emu.state.accounts[sid] = account
-            if token is not None:
-                account.settings.auth_token = token
-            if settings:
-                self.update_settings(sid, settings)
-            self.emu.touch(account)
+            elif token is not None and account.settings.auth_token != token:
+                tx.update(account, settings=replace(account.settings, auth_token=token))
             return account
 
     def authenticate(self, username: str | None, password: str | None, path_sid: str | None = None) -> Account:
-        """The account these Basic credentials stand for, or AuthenticationFailed (20003).
+        """The account these Basic credentials stand for, or AuthenticationFailed (20003) with the
+        reason (for the request log; Twilio's body says only "Authenticate").
 
         With no declared accounts, a well-formed AccountSid is created on first use and bound to the
         token it came with; an API key (SK…) is bound on first use to the account in the path.
         """
         if not username or not password:
             raise AuthenticationFailed()
-        strict = self.emu.settings.strict_accounts
-        with self.emu.lock:
+        strict = self.settings.strict_accounts
+        with self.uow.transaction() as tx:
             if API_KEY.match(username):
                 return self._authenticate_key(username, password, path_sid, strict)
             if not ACCOUNT_SID.match(username):
-                raise AuthenticationFailed()
-            account = self.emu.state.accounts.get(username)
+                raise AuthenticationFailed(
+                    reason=f"the username {username[:40]!r} is neither an AccountSid (AC + 32 hex digits) "
+                    "nor an API key (SK + 32 hex digits)"
+                )
+            account = self.state.accounts.get(username)
             if account is None:
                 if strict:
-                    raise AuthenticationFailed()
+                    raise AuthenticationFailed(
+                        reason=f"account {username} is not declared and --strict-accounts is on "
+                        "(declare it with --account SID:TOKEN or a fixture)"
+                    )
                 return self.declare(username, password)
             if account.settings.auth_token is None:
-                account.settings.auth_token = password
-                self.emu.touch(account)
+                tx.update(account, settings=replace(account.settings, auth_token=password))
             elif not _same(account.settings.auth_token, password):
-                raise AuthenticationFailed()
+                raise AuthenticationFailed(reason=_wrong_token(username))
             return account
 
     def _authenticate_key(self, key: str, secret: str, path_sid: str | None, strict: bool) -> Account:
-        for account in self.emu.state.accounts.values():
+        for account in self.state.accounts.values():
             if key in account.api_keys:
                 if not _same(account.api_keys[key], secret):
-                    raise AuthenticationFailed()
+                    raise AuthenticationFailed(reason=f"the secret of API key {key} is not the one it was first used with")
                 return account
         if path_sid is None or not ACCOUNT_SID.match(path_sid):
-            raise AuthenticationFailed()
-        account = self.emu.state.accounts.get(path_sid)
-        if account is None:
-            if strict:
-                raise AuthenticationFailed()
-            account = self.declare(path_sid)
-        account.api_keys[key] = secret
-        self.emu.touch(account)
-        return account
+            raise AuthenticationFailed(reason=f"API key {key} is unknown and the path names no account to bind it to")
+        with self.uow.transaction() as tx:
+            account = self.state.accounts.get(path_sid)
+            if account is None:
+                if strict:
+                    raise AuthenticationFailed(
+                        reason=f"account {path_sid} is not declared and --strict-accounts is on"
+                    )
+                account = self.declare(path_sid)
+            tx.update(account, api_keys={**account.api_keys, key: secret})
+            return account
 
     def update_settings(self, sid: str, changes: dict) -> AccountSettings:
-        """Validate and apply settings; raises ValueError naming the offending key."""
-        clean: dict[str, object] = {}
-        for name, value in changes.items():
-            spec = SETTING_FIELDS.get(name)
-            if spec is None:
-                raise ValueError(f"unknown setting {name!r}; known: {', '.join(sorted(SETTING_FIELDS))}")
-            if spec.type == "bool":
-                if not isinstance(value, bool):
-                    raise ValueError(f"{name} must be true or false")
-            elif spec.type == "float":
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 86400:
-                    raise ValueError(f"{name} must be a number of seconds from 0 to 86400")
-                value = float(value)
-            elif name == "auth_token":
-                if not isinstance(value, str) or not value:
-                    raise ValueError("auth_token must be a non-empty string")
-            elif value not in AccountSettings.CHOICES.get(name, ()):
-                raise ValueError(f"{name} must be one of {', '.join(AccountSettings.CHOICES[name])}")
-            clean[name] = value
-        with self.emu.lock:
-            account = self.emu.state.accounts.get(sid) or self.declare(sid)
-            for name, value in clean.items():
-                setattr(account.settings, name, value)
-            self.emu.touch(account)
+        """Validate every change, then apply them all (creating the account if needed)."""
+        clean = validate_settings(changes)
+        with self.uow.transaction() as tx:
+            account = self.state.accounts.get(sid) or self.declare(sid)
+            tx.update(account, settings=replace(account.settings, **clean))
             return account.settings
+
+
+def validate_settings(changes: dict) -> dict[str, Any]:
+    """Account settings checked by name and type; InvalidInput names the offending key."""
+    clean: dict[str, Any] = {}
+    for name, value in changes.items():
+        spec = SETTING_FIELDS.get(name)
+        if spec is None:
+            raise InvalidInput(f"unknown setting {name!r}; known: {', '.join(sorted(SETTING_FIELDS))}")
+        if spec.type == "bool":
+            if not isinstance(value, bool):
+                raise InvalidInput(f"{name} must be true or false")
+        elif spec.type == "float":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 86400:
+                raise InvalidInput(f"{name} must be a number of seconds from 0 to 86400")
+            value = float(value)
+        elif name == "auth_token":
+            if not isinstance(value, str) or not value:
+                raise InvalidInput("auth_token must be a non-empty string")
+        elif value not in AccountSettings.CHOICES.get(name, ()):
+            raise InvalidInput(f"{name} must be one of {', '.join(AccountSettings.CHOICES[name])}")
+        clean[name] = value
+    return clean
+
+
+def _wrong_token(sid: str) -> str:
+    return (
+        f"the auth token is not the one account {sid} accepts: its declared token, or else the token "
+        "it was first used with (the emulator binds an account to its first token; use that one, or reset)"
+    )
 
 
 def _same(expected: str, given: str) -> bool:

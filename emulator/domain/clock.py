@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta, timezone
 
+from ..errors import InvalidInput
+
 
 LAST_YEAR = 9000  # far from datetime's year 9999 limit, so date arithmetic never overflows
 
@@ -24,10 +26,12 @@ class SystemClock:
         with self._lock:
             offset = self._offset + timedelta(seconds=seconds)
             if (datetime.now(timezone.utc) + offset).year > LAST_YEAR:
-                raise ValueError(f"the clock cannot go past the year {LAST_YEAR} (reset the emulator to rewind it)")
+                raise InvalidInput(f"the clock cannot go past the year {LAST_YEAR} (reset the emulator to rewind it)")
             self._offset = offset
         return self.now()
 
-    def reset(self) -> None:
+    def reset(self, offset: timedelta | None = None) -> timedelta:
+        """Back to wall-clock time (or to a saved offset); returns the offset it had."""
         with self._lock:
-            self._offset = timedelta()
+            old, self._offset = self._offset, offset or timedelta()
+            return old

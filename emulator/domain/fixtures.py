@@ -1,7 +1,8 @@
 """Seed data: accounts, numbers, short codes, Messaging Services and imported opt-out records.
 
-Loaded at start and at every reset through the same domain methods API calls use. A bad file is
-refused with its path, the position inside it (e.g. accounts[0].numbers[2]) and the reason.
+Loaded at start and at every reset through the same domain methods API calls use, in one unit of
+work: a bad document is refused whole (nothing of it stays loaded), with its path, the position
+inside it (e.g. accounts[0].numbers[2]) and the reason.
 """
 
 from __future__ import annotations
@@ -10,14 +11,15 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import TwilioError
+from ..errors import InvalidInput, TwilioError
 from .phone import SenderType, is_e164, sender_type
+from .services import SERVICE_FIELDS, SERVICE_SID
 
 if TYPE_CHECKING:
     from .emulator import Emulator
 
 
-class FixtureError(ValueError):
+class FixtureError(InvalidInput):
     pass
 
 
@@ -35,27 +37,27 @@ SERVICE_TYPES: dict[str, type] = {
 TYPE_NAMES = {bool: "true or false", int: "a whole number", str: "a string"}
 
 
-def load_fixtures(emu: Emulator, path: str | Path) -> None:
+def read_fixtures(path: str | Path) -> Any:
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise FixtureError(f"{path}: cannot read: {exc.strerror}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FixtureError(f"{path}: not valid JSON: {exc}") from None
-    load_fixture_data(emu, data, str(path))
 
 
-def load_fixture_data(emu: Emulator, data: Any, source: str = "fixture") -> None:
-    """Load an already-parsed fixture document (the control API's POST /_emulator/fixtures)."""
-    with emu.lock:
-        _Loader(emu, source).load(data)
+def load_fixture_data(emu: Emulator, data: Any, source: str = "fixture", only_account: str | None = None) -> None:
+    """Load a parsed fixture document (or only one account of it), all or nothing."""
+    with emu.uow.transaction():
+        _Loader(emu, source, only_account).load(data)
 
 
 class _Loader:
-    def __init__(self, emu: Emulator, source: str) -> None:
+    def __init__(self, emu: Emulator, source: str, only_account: str | None = None) -> None:
         self.emu = emu
         self.source = source
+        self.only_account = only_account
 
     def fail(self, where: str, reason: str) -> FixtureError:
         return FixtureError(f"{self.source}: {where}: {reason}")
@@ -78,7 +80,8 @@ class _Loader:
     def load(self, data: Any) -> None:
         root = self.obj(data, "(top level)", {"accounts"})
         for where, raw in self.items(root, "accounts", ""):
-            self.account(where, raw)
+            if self.only_account is None or (isinstance(raw, dict) and raw.get("sid") == self.only_account):
+                self.account(where, raw)
 
     def account(self, where: str, raw: Any) -> None:
         spec = self.obj(
@@ -89,14 +92,11 @@ class _Loader:
             raise self.fail(where, "auth_token must be a non-empty string")
         if not isinstance(spec.get("sid", ""), str):
             raise self.fail(where, "sid must be a string")
-        try:
-            account = self.emu.accounts.declare(spec.get("sid", ""), token)
-            if "settings" in spec:
-                if not isinstance(spec["settings"], dict):
-                    raise ValueError("settings must be an object")
-                self.emu.accounts.update_settings(account.sid, spec["settings"])
-        except ValueError as exc:
-            raise self.fail(where, str(exc)) from None
+        account = self.guard(where, lambda: self.emu.accounts.declare(spec.get("sid", ""), token))
+        if "settings" in spec:
+            if not isinstance(spec["settings"], dict):
+                raise self.fail(where, "settings must be an object")
+            self.guard(where, lambda: self.emu.accounts.update_settings(account.sid, spec["settings"]))
         number_fields = {"sid", "friendly_name", "sms_url", "sms_method", "status_callback"}
         for key, address_key, kinds in (
             ("numbers", "phone_number", (SenderType.LONG_CODE, SenderType.TOLL_FREE)),
@@ -119,17 +119,11 @@ class _Loader:
         for item_where, item in self.items(spec, "opt_outs", where):
             item = self.obj(item, item_where, {"sender", "messaging_service_sid", "recipient"})
             self.check_opt_out(item_where, item)
-            self.guard(
-                item_where,
-                lambda item=item: self.emu.optouts.import_record(
-                    account.sid, item.get("recipient", ""), item.get("sender"), item.get("messaging_service_sid"),
-                    self.emu.now(),
-                ),
-            )
+            self.guard(item_where, lambda item=item: self.emu.optouts.import_record(
+                account.sid, item["recipient"], item.get("sender"), item.get("messaging_service_sid"), self.emu.now()
+            ))
 
     def check_opt_out(self, where: str, item: dict) -> None:
-        from .services import SERVICE_SID
-
         recipient, sender, service = item.get("recipient"), item.get("sender"), item.get("messaging_service_sid")
         if not isinstance(recipient, str) or not is_e164(recipient):
             raise self.fail(where, f"recipient {recipient!r} must be an E.164 number")
@@ -139,8 +133,6 @@ class _Loader:
             raise self.fail(where, f"messaging_service_sid {service!r} must be MG followed by 32 hex digits")
 
     def service(self, account: Any, where: str, raw: Any) -> None:
-        from .services import SERVICE_FIELDS
-
         pools = {"phone_numbers", "short_codes", "alpha_senders"}
         spec = self.obj(raw, where, set(SERVICE_FIELDS) | pools | {"sid", "advanced_opt_out"})
         attrs = {k: v for k, v in spec.items() if k in SERVICE_FIELDS or k == "sid"}
@@ -170,9 +162,10 @@ class _Loader:
                        lambda: self.emu.services.set_advanced_opt_out(service.sid, spec["advanced_opt_out"]))
 
     def guard(self, where: str, action: Any) -> Any:
+        """Run a domain call; its refusal is reported at this position of the document."""
         try:
             return action()
-        except (ValueError, LookupError, TypeError, AttributeError) as exc:
+        except InvalidInput as exc:
             raise self.fail(where, str(exc)) from None
         except TwilioError as exc:
             raise self.fail(where, exc.text) from None

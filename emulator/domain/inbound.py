@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
+import secrets
+from copy import copy
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
-from ..optout import InboundOutcome
+from ..errors import InvalidInput, UnknownResource
+from ..optout import InboundOutcome, OptOutEngine
 from ..optout.engine import CustomKeywords, Inbound as EngineInbound
 from ..optout.keywords import OptOutType
+from . import events
+from .messages import Messages
 from .models import Account, AutoReply, Direction, Message, MessagingService, Sender, Status
+from .numbers import Numbers
 from .phone import SenderType, is_e164, sender_type
-
-if TYPE_CHECKING:
-    from .emulator import Emulator
+from .state import State
+from .unit_of_work import Transaction, UnitOfWork
 
 CHANNELS = ("sms", "rcs")
 
 
-class InboundRejected(ValueError):
-    """The inbound message cannot be delivered (bad input); `status` is the control API's HTTP status."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
-
-
 @dataclass
 class Received:
+    """What an inbound message did (snapshots: they do not change afterwards)."""
+
     message: Message
     sender: Sender
     service: MessagingService | None
@@ -35,27 +34,36 @@ class Received:
 
 
 class Inbound:
-    def __init__(self, emulator: Emulator) -> None:
-        self.emu = emulator
+    def __init__(
+        self, state: State, uow: UnitOfWork, clock: Any, optouts: OptOutEngine, numbers: Numbers, messages: Messages
+    ) -> None:
+        self.state = state
+        self.uow = uow
+        self.clock = clock
+        self.optouts = optouts
+        self.numbers = numbers
+        self.messages = messages
 
     def receive(
         self, from_: str, to: str, body: str = "", channel: str = "sms", media_urls: tuple[str, ...] = ()
     ) -> Received:
         if not from_ or not is_e164(from_):
-            raise InboundRejected(f"From must be the handset's E.164 number, got {from_!r}")
+            hint = " (a + sent unencoded in a URL or form arrives as a space: encode it as %2B)" if from_[:1] == " " else ""
+            raise InvalidInput(f"From must be the handset's E.164 number, got {from_!r}{hint}")
         if not to:
-            raise InboundRejected("To is required: a number or short code some account owns")
+            raise InvalidInput("To is required: a number or short code some account owns")
         if channel not in CHANNELS:
-            raise InboundRejected(f"Channel must be one of {', '.join(CHANNELS)}, got {channel!r}")
+            raise InvalidInput(f"Channel must be one of {', '.join(CHANNELS)}, got {channel!r}")
         if sender_type(to) is SenderType.ALPHANUMERIC:
-            raise InboundRejected(f"{to} is an alphanumeric sender ID: it cannot receive messages")
-        with self.emu.lock:
-            sender = self.emu.numbers.owner_of(to)
+            raise InvalidInput(f"{to} is an alphanumeric sender ID: it cannot receive messages")
+        with self.uow.transaction() as tx:
+            sender = self.numbers.owner_of(to)
             if sender is None:
-                raise InboundRejected(f"no account owns {to}", status=404)
-            account = self.emu.state.accounts[sender.account_sid]
+                hint = " (encode + as %2B)" if to[:1] == " " else ""
+                raise UnknownResource(f"no account owns {to}{hint}")
+            account = self.state.accounts[sender.account_sid]
             service = account.services.get(sender.service_sid) if sender.service_sid else None
-            message = self.emu.messages.record(
+            message = self.messages.record(
                 account,
                 to=to,
                 from_=from_,
@@ -67,10 +75,10 @@ class Inbound:
                 channel=channel,
             )
             outcome = self._opt_out(account, sender, service, from_, body)
-            received = Received(message, sender, service, outcome)
+            received = Received(copy(message), copy(sender), copy(service) if service else None, outcome)
             if outcome.reply is not None:
-                received.auto_replies.append(self._auto_reply(account, sender, service, from_, outcome))
-            self.emu.emit("inbound_received", account=account, received=received)
+                received.auto_replies.append(self._auto_reply(tx, account, sender, service, from_, outcome))
+            tx.emit(events.INBOUND_RECEIVED, account=account, received=received)
             return received
 
     def _opt_out(
@@ -92,7 +100,7 @@ class Inbound:
                     OptOutType.HELP: aoo.help_reply,
                 },
             )
-        return self.emu.optouts.receive(
+        return self.optouts.receive(
             EngineInbound(
                 account_sid=account.sid,
                 sender=sender.address,
@@ -103,31 +111,38 @@ class Inbound:
                 advanced_opt_out=custom,
                 lenient_punctuation=account.settings.lenient_punctuation,
             ),
-            self.emu.now(),
+            self.clock.now(),
         )
 
     def _auto_reply(
-        self, account: Account, sender: Sender, service: MessagingService | None, handset: str, outcome: InboundOutcome
+        self,
+        tx: Transaction,
+        account: Account,
+        sender: Sender,
+        service: MessagingService | None,
+        handset: str,
+        outcome: InboundOutcome,
     ) -> AutoReply:
+        logged = None
+        if account.settings.auto_replies_in_message_log:
+            logged = self.messages.record(
+                account,
+                to=handset,
+                from_=sender.address,
+                body=outcome.reply or "",
+                direction=Direction.OUTBOUND_REPLY,
+                status=Status.DELIVERED,
+                service_sid=service.sid if service else None,
+            )
         reply = AutoReply(
+            id=secrets.token_hex(16),
             account_sid=account.sid,
             from_=sender.address,
             to=handset,
             body=outcome.reply or "",
             opt_out_type=outcome.opt_out_type.value if outcome.opt_out_type else "",
-            date_created=self.emu.now(),
+            date_created=self.clock.now(),
+            seq=self.state.next_seq(),
+            message_sid=logged.sid if logged is not None else None,
         )
-        if account.settings.auto_replies_in_message_log:
-            logged = self.emu.messages.record(
-                account,
-                to=handset,
-                from_=sender.address,
-                body=reply.body,
-                direction=Direction.OUTBOUND_REPLY,
-                status=Status.DELIVERED,
-                service_sid=service.sid if service else None,
-            )
-            reply.message_sid = logged.sid
-        account.auto_replies.append(reply)
-        self.emu.touch(reply)
-        return reply
+        return tx.add(reply)

@@ -1,69 +1,29 @@
-"""Messages: create (with Twilio's order of checks and opt-out rules), list, fetch, update, delete."""
+"""Messages: create (checks, then change), list, fetch, update, delete, and record (inbound traffic
+and auto-replies). Reads return snapshots taken under the lock, so a reader never sees a message
+half-way through a change."""
 
 from __future__ import annotations
 
-import re
 import sys
 from copy import copy
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import Any
 
 from .. import errors
-from .models import FINAL_STATUSES, Account, Direction, Message, MessagingService, Sender, Status
+from . import events
+from .lifecycle import Lifecycle, segments
+from .models import FINAL_STATUSES, Account, Direction, Message, Status
+from .numbers import Numbers
 from .paging import Page
-from .phone import SenderType, is_e164, is_nanp, sender_type
-from .segments import count_segments, smart_encode
-from .services import SERVICE_SID
+from .send_checks import MAGIC_FROM_OK, CreateMessage, SendChecks, SendPlan
+from .services import Services
+from .sids import SidFactory
+from .state import State
+from .unit_of_work import Transaction, UnitOfWork
 
-if TYPE_CHECKING:
-    from .emulator import Emulator
-
-MAX_BODY = 1600
-MAX_MEDIA = 10
-# Twilio's test-credential magic numbers (reference section 5), honoured in every account.
-MAGIC_FROM_OK = "+15005550006"
-MAGIC_FROM = {
-    "+15005550001": errors.InvalidFrom,
-    "+15005550007": errors.FromNotOwned,
-}
-MAGIC_FROM_QUEUE_FULL = "+15005550008"
-MAGIC_TO_INVALID = "+15005550001"
-MAGIC_TO = {
-    "+15005550002": errors.NotReachable,
-    "+15005550003": errors.RegionNotEnabled,
-    "+15005550009": errors.NotMobile,
-}
-MAGIC_TO_OPTED_OUT = "+15005550004"
-# After a sender is assigned: status -> (the next status, the injected failure that replaces it).
-# A `failed` fault strikes while sending, an `undelivered` one after the carrier took the message.
-DELIVERY_STEPS = {
-    Status.QUEUED: (Status.SENDING, None),
-    Status.SENDING: (Status.SENT, Status.FAILED),
-    Status.SENT: (Status.DELIVERED, Status.UNDELIVERED),
-}
-# Scheduling window (error 35114): more than 5 minutes and at most 35 days ahead.
-SCHEDULE_MIN_LEAD = 300
-SCHEDULE_MAX_LEAD = 35 * 24 * 3600
-# Channel prefixes Twilio accepts in To/From (whatsapp:+1…, rcs:…); the address after it is checked.
-CHANNEL = re.compile(r"^(whatsapp|rcs|messenger):(.+)\Z")
-
-
-@dataclass(frozen=True)
-class CreateMessage:
-    to: str | None
-    from_: str | None = None
-    messaging_service_sid: str | None = None
-    body: str | None = None
-    media_urls: tuple[str, ...] = ()
-    content_sid: str | None = None
-    status_callback: str | None = None
-    status_callback_method: str = "POST"
-    smart_encoded: bool | None = None  # None: the Messaging Service's smart_encoding decides
-    schedule_type: str | None = None
-    send_at: str | None = None
-    direction: Direction = Direction.OUTBOUND_API
+__all__ = ["CreateMessage", "ListFilter", "Messages"]
 
 
 @dataclass(frozen=True)
@@ -92,160 +52,65 @@ class ListFilter:
         return True
 
 
-def _address(value: str) -> str:
-    match = CHANNEL.match(value)
-    return match.group(2) if match else value
-
-
 class Messages:
-    def __init__(self, emulator: Emulator) -> None:
-        self.emu = emulator
+    def __init__(
+        self,
+        state: State,
+        uow: UnitOfWork,
+        clock: Any,
+        sids: SidFactory,
+        checks: SendChecks,
+        lifecycle: Lifecycle,
+        numbers: Numbers,
+        services: Services,
+    ) -> None:
+        self.state = state
+        self.uow = uow
+        self.clock = clock
+        self.sids = sids
+        self.checks = checks
+        self.lifecycle = lifecycle
+        self.numbers = numbers
+        self.services = services
 
     # -- create ---------------------------------------------------------------------------------
     def create(self, account: Account, req: CreateMessage) -> Message:
-        """Validate in Twilio's order of checks, apply opt-out rules, store, and start the lifecycle.
+        """Check in Twilio's order (changing nothing), then store and start the lifecycle.
 
         Returns the message as it was at creation (what Twilio's 201 shows); the stored one moves on.
         """
-        with self.emu.lock:
-            self.emu.live(account)
-            to = self._check_to(req.to)
-            service = self._check_service(account, req.messaging_service_sid)
-            sender = self._check_from(account, req.from_, service)
-            body = req.body or ""
-            if not body and not req.media_urls and not req.content_sid:
-                raise errors.BodyRequired()
-            if len(body) > MAX_BODY:
-                raise errors.BodyTooLong()
-            if len(req.media_urls) > MAX_MEDIA:
-                raise errors.TooManyMedia()
-            channel = "MMS" if req.media_urls else "SMS"
-            if to in MAGIC_TO:
-                raise MAGIC_TO[to](to=to, from_=req.from_, channel=channel)
-            if sender is not None and sender.type is SenderType.ALPHANUMERIC and is_nanp(to):
-                # US and Canada carriers accept no alphanumeric sender IDs.
-                raise errors.NotReachable(to=to, from_=sender.address, channel=channel)
-            send_at = self._check_schedule(req, service)
-            pool_sender = None
-            if sender is None and service is not None:
-                pool_sender = self.emu.services.pick_sender(account, service, to)
-            if send_at is None:
-                self._check_opt_out(account, to, sender, service, pool_sender)
-            if req.from_ == MAGIC_FROM_QUEUE_FULL:
-                raise errors.QueueFull()
-            message = self._new(account, req, to, body, sender, service, pool_sender)
-            message.send_at = send_at
-            message.pool_sender_sid = pool_sender.sid if pool_sender is not None else None
-            message.fault = next((f for f in self.emu.state.faults if f.matches(account.sid, to)), None)
-            created = copy(message)  # the 201 shows the message as created; the stored one moves on
-            if send_at is not None:
-                self.emu.schedule(send_at, lambda: self._fire_scheduled(account, message))
+        with self.uow.transaction() as tx:
+            self.state.live(account)
+            plan = self.checks.check(account, req)
+            if plan.provision_from is not None:
+                self.numbers.provision(account, plan.provision_from)
+            if plan.pool_sender is not None and plan.service is not None:
+                self.services.stick(account, plan.service, plan.to, plan.pool_sender)
+            message = self._new(account, req, plan)
+            self._store(tx, message)
+            created = copy(message)
+            tx.emit(events.MESSAGE_CREATED, message=created)
+            if plan.send_at is not None:
+                self.lifecycle.schedule_send(account, message)
             else:
-                self._start(account, message)
+                self.lifecycle.start(account, message)
             return created
 
-    def _check_to(self, to: str | None) -> str:
-        if not to:
-            raise errors.ToRequired()
-        if to == MAGIC_TO_INVALID or not is_e164(_address(to)):
-            raise errors.InvalidTo(to=to)
-        return to
-
-    def _check_service(self, account: Account, sid: str | None) -> MessagingService | None:
-        if not sid:
-            return None
-        if not SERVICE_SID.match(sid):
-            raise errors.ServiceInvalid()
-        service = account.services.get(sid)
-        if service is None:
-            raise errors.ServiceNotFound()
-        return service
-
-    def _check_from(self, account: Account, from_: str | None, service: MessagingService | None) -> Sender | None:
-        if not from_:
-            if service is None:
-                raise errors.FromRequired()
-            return None
-        if from_ in MAGIC_FROM:
-            raise MAGIC_FROM[from_](from_=from_)
-        if sender_type(_address(from_)) is None:
-            raise errors.InvalidFrom(from_=from_)
-        if from_ in (MAGIC_FROM_OK, MAGIC_FROM_QUEUE_FULL):
-            return None  # test credentials' number: valid in every account, owned by none
-        return self.emu.numbers.resolve_from(account, _address(from_))
-
-    def _check_schedule(self, req: CreateMessage, service: MessagingService | None) -> datetime | None:
-        if req.schedule_type is None:
-            return None
-        if req.schedule_type != "fixed":
-            raise errors.ScheduleTypeInvalid()
-        if service is None:
-            raise errors.ScheduleNeedsService()
-        if not req.send_at:
-            raise errors.SendAtMissing()
-        try:
-            send_at = datetime.fromisoformat(req.send_at.replace("Z", "+00:00"))
-        except ValueError:
-            raise errors.SendAtInvalid() from None
-        if send_at.tzinfo is None:
-            raise errors.SendAtInvalid()
-        lead = (send_at - self.emu.now()).total_seconds()
-        if not SCHEDULE_MIN_LEAD <= lead <= SCHEDULE_MAX_LEAD:
-            raise errors.SendAtOutOfWindow()
-        return send_at
-
-    def _check_opt_out(
-        self,
-        account: Account,
-        to: str,
-        sender: Sender | None,
-        service: MessagingService | None,
-        pool_sender: Sender | None,
-    ) -> None:
-        """Raise 21610 where Twilio refuses at create: a From send, or any send in `sync` mode.
-        A blocked Messaging Service send in `async` mode is accepted and fails in its first step."""
-        if to == MAGIC_TO_OPTED_OUT:
-            raise _unsubscribed(account)
-        if sender is None and account.settings.messaging_service_opt_out != "sync":
-            return
-        sending = sender or pool_sender
-        if self._blocked(account, to, sending.address if sending else None, service):
-            raise _unsubscribed(account)
-
-    def _blocked(self, account: Account, to: str, sender: str | None, service: MessagingService | None) -> bool:
-        """Whether an opt-out record forbids this send: the sender's record, or (when the send names a
-        MessagingServiceSid, with or without a From: reference 3.1's rule) the service's record."""
-        if not account.settings.stop_filtering or to.startswith("whatsapp:"):
-            # WhatsApp has its own opt-outs (63014/63033), which SMS keywords do not set.
-            return False
-        record = self.emu.optouts.blocking_record(
-            account.sid, _address(to), sender, service.sid if service is not None else None
-        )
-        return record is not None
-
-    def _new(
-        self,
-        account: Account,
-        req: CreateMessage,
-        to: str,
-        body: str,
-        sender: Sender | None,
-        service: MessagingService | None,
-        pool_sender: Sender | None = None,
-    ) -> Message:
-        now = self.emu.now()
-        by_service = sender is None and service is not None
+    def _new(self, account: Account, req: CreateMessage, plan: SendPlan) -> Message:
+        now = self.clock.now()
+        service, sender, pool_sender = plan.service, plan.sender, plan.pool_sender
+        by_service = req.from_ is None
         smart = req.smart_encoded if req.smart_encoded is not None else bool(service and service.smart_encoding)
-        if req.schedule_type is not None:
+        if plan.send_at is not None:
             status = Status.SCHEDULED
         else:
             status = Status.ACCEPTED if by_service else Status.QUEUED
-        message = Message(
-            sid=self.emu.sids.new("MM" if req.media_urls else "SM"),
+        return Message(
+            sid=self.sids.new("MM" if req.media_urls else "SM"),
             account_sid=account.sid,
-            to=to,
+            to=plan.to,
             from_=None if by_service else req.from_,
-            body=body,
+            body=plan.body,
             status=status,
             direction=req.direction,
             date_created=now,
@@ -253,9 +118,9 @@ class Messages:
             messaging_service_sid=service.sid if service is not None else None,
             smart_encoded=smart,
             # Through a service no sender is assigned yet, so Twilio reports "0" segments.
-            num_segments=0 if by_service else _segments(body, req.media_urls, smart),
+            num_segments=0 if by_service else segments(plan.body, req.media_urls, smart),
             media_urls=req.media_urls,
-            # Test credentials' number never triggers status callbacks (reference section 5).
+            # Test credentials' number never triggers status callbacks (Twilio's test credentials page).
             status_callback=None
             if req.from_ == MAGIC_FROM_OK
             else req.status_callback
@@ -263,92 +128,17 @@ class Messages:
             or next((s.status_callback for s in (sender, pool_sender) if s is not None), None)
             or None,
             status_callback_method=req.status_callback_method,
-            seq=self.emu.state.next_seq(),
+            seq=self.state.next_seq(),
+            send_at=plan.send_at,
+            pool_sender_sid=pool_sender.sid if pool_sender is not None else None,
+            fault=next((f for f in self.state.faults if f.matches(account.sid, plan.to)), None),
         )
-        self._store(account, message)
-        return message
 
-    def _store(self, account: Account, message: Message) -> None:
-        account.messages.add(message)
-        self.emu.touch(message)
-        self.emu.retain(account, message)
-
-    # -- lifecycle ------------------------------------------------------------------------------
-    def _start(self, account: Account, message: Message) -> None:
-        """Progress a new message per the account's mode: all at once, on a timer, or on request."""
-        mode = account.settings.progression
-        if mode == "immediate":
-            while self.step(account, message):
-                pass
-        elif mode == "timed":
-            self._schedule_step(account, message)
-
-    def resume(self) -> None:
-        """After a restart from a store: re-arm scheduled sends and carry on unfinished messages."""
-        for account in self.emu.state.accounts.values():
-            for message in account.messages.values():
-                if message.status is Status.SCHEDULED and message.send_at is not None:
-                    self.emu.schedule(message.send_at, lambda a=account, m=message: self._fire_scheduled(a, m))
-                elif message.status not in FINAL_STATUSES:
-                    self._start(account, message)
-
-    def _schedule_step(self, account: Account, message: Message, after: datetime | None = None) -> None:
-        # Each step is due one delay after the previous step was due (not after it ran), so one
-        # big clock jump runs every step that fell due.
-        due = (after or self.emu.now()) + timedelta(seconds=account.settings.progression_delay)
-
-        def fire() -> None:
-            if self.step(account, message):
-                self._schedule_step(account, message, due)
-
-        self.emu.schedule(due, fire)
-
-    def _fire_scheduled(self, account: Account, message: Message) -> None:
-        if message.status is Status.SCHEDULED and message.sid in account.messages:
-            self.step(account, message)
-            self._start(account, message)
-
-    def step(self, account: Account, message: Message) -> bool:
-        """Move one outbound message one status further; False when it is already final."""
-        with self.emu.lock:
-            if account.messages.get(message.sid) is not message:
-                return False  # deleted or evicted meanwhile: it moves no further
-            status = message.status
-            if status in (Status.ACCEPTED, Status.SCHEDULED):
-                service = account.services.get(message.messaging_service_sid or "")
-                pool_sender = account.senders.get(message.pool_sender_sid or "")
-                if pool_sender is not None and message.from_ != pool_sender.address:
-                    old_from, message.from_ = message.from_, pool_sender.address
-                    account.messages.reindex_from(message, old_from)
-                sender = _address(message.from_) if message.from_ else None
-                message.num_segments = _segments(message.body, message.media_urls, message.smart_encoded)
-                # The opt-out check of a service send happens now, when its sender is assigned.
-                if message.to == MAGIC_TO_OPTED_OUT or self._blocked(account, message.to, sender, service):
-                    self._set_status(message, Status.FAILED, _unsubscribed(account))
-                else:
-                    self._set_status(message, Status.QUEUED)
-            elif status in DELIVERY_STEPS:
-                following, fault_status = DELIVERY_STEPS[status]
-                fault = message.fault
-                if fault is not None and fault.status is fault_status:
-                    self._set_status(message, fault.status, errors.DeliveryFault(fault.error_code))
-                else:
-                    self._set_status(message, following)
-            else:
-                return False
-            return True
-
-    def _set_status(self, message: Message, status: Status, error: errors.TwilioError | None = None) -> None:
-        now = self.emu.now()
-        message.status = status
-        message.date_updated = now
-        self.emu.touch(message)
-        if status is Status.SENT:
-            message.date_sent = now
-        if error is not None:
-            message.error_code = error.code
-            message.error_message = error.text
-        self.emu.emit("status_changed", message=message)
+    def _store(self, tx: Transaction, message: Message) -> None:
+        tx.add(message)
+        for evicted in self.state.oldest_messages_over_cap():  # the retention cap: oldest go first
+            tx.delete(evicted)
+        self.state.drop_stale_retained()
 
     # -- inbound and replies (used by domain.inbound) ---------------------------------------------
     def record(
@@ -365,10 +155,10 @@ class Messages:
         channel: str = "sms",
     ) -> Message:
         """Store a message that is already where it ends (an inbound one, or an auto-reply)."""
-        with self.emu.lock:
-            now = self.emu.now()
+        with self.uow.transaction() as tx:
+            now = self.clock.now()
             message = Message(
-                sid=self.emu.sids.new("MM" if media_urls else "SM"),
+                sid=self.sids.new("MM" if media_urls else "SM"),
                 account_sid=account.sid,
                 to=to,
                 from_=from_,
@@ -379,80 +169,70 @@ class Messages:
                 date_updated=now,
                 date_sent=now,
                 messaging_service_sid=service_sid,
-                num_segments=_segments(body, media_urls),
+                num_segments=segments(body, media_urls),
                 media_urls=media_urls,
                 channel=channel,
-                seq=self.emu.state.next_seq(),
+                seq=self.state.next_seq(),
             )
-            self._store(account, message)
+            self._store(tx, message)
+            tx.emit(events.MESSAGE_CREATED, message=copy(message))
             return message
 
     # -- list, fetch, update, delete ------------------------------------------------------------
-    def list(
+    def page(
         self, account: Account, filters: ListFilter, page: int, page_size: int, page_token: str | None
     ) -> Page[Message]:
         """Newest first. A PageToken ("PA<sid>": after it, "PB<sid>": before it) is found by the
         message's seq, so a page costs its own length, not the number of stored messages."""
-        with self.emu.lock:
+        with self.uow.lock:
             log = account.messages
             source = log.source(filters.to, filters.from_)
             anchor = log.get(page_token[2:]) if page_token and page_token[:2] in ("PA", "PB") else None
-            if anchor is not None and page_token.startswith("PB"):
+            if anchor is not None and page_token is not None and page_token.startswith("PB"):
                 newer = islice((m for m in log.newer_than(source, anchor.seq) if filters.matches(m)), page_size)
-                return Page(list(newer)[::-1], page, page_size, has_next=True)
+                return Page([copy(m) for m in newer][::-1], page, page_size, has_next=True)
             older = (m for m in log.older_than(source, anchor.seq if anchor else None) if filters.matches(m))
             if anchor is None:
                 older = islice(older, min(page * page_size, sys.maxsize), None)
-            items = list(islice(older, page_size + 1))
+            items = [copy(m) for m in islice(older, page_size + 1)]
             return Page(items[:page_size], page, page_size, has_next=len(items) > page_size)
 
     def fetch(self, account: Account, sid: str, path: str) -> Message:
+        with self.uow.lock:
+            return copy(self._get(account, sid, path))
+
+    def _get(self, account: Account, sid: str, path: str) -> Message:
         message = account.messages.get(sid)
         if message is None:
             raise errors.NotFound(path=path)
         return message
 
     def update(self, account: Account, sid: str, path: str, body: str | None, status: str | None) -> Message:
-        with self.emu.lock:
-            self.emu.live(account)
-            message = self.fetch(account, sid, path)
+        with self.uow.transaction() as tx:
+            self.state.live(account)
+            message = self._get(account, sid, path)
             if body is not None and status is not None:
                 raise errors.InvalidUpdate(
-                    reason="Attempted to cancel the message and redact the message body at the same time"
+                    "Attempted to cancel the message and redact the message body at the same time"
                 )
             if body is not None:
                 if body != "":
-                    raise errors.InvalidUpdate(reason="The message body can only be redacted (set to an empty string)")
-                message.body = ""
+                    raise errors.InvalidUpdate("The message body can only be redacted (set to an empty string)")
+                tx.update(message, body="", date_updated=self.clock.now())
             elif status is not None:
                 if status != Status.CANCELED.value:
-                    raise errors.InvalidUpdate(reason=f"Invalid Status '{status}': only 'canceled' is allowed")
+                    raise errors.InvalidUpdate(f"Invalid Status '{status}': only 'canceled' is allowed")
                 if message.status is not Status.SCHEDULED:
-                    raise errors.InvalidUpdate(reason="Only a message with status 'scheduled' can be canceled")
-                self._set_status(message, Status.CANCELED)
+                    raise errors.InvalidUpdate("Only a message with status 'scheduled' can be canceled")
+                self.lifecycle.cancel(tx, message)
             else:
-                raise errors.InvalidUpdate(reason="Body or Status is required")
-            message.date_updated = self.emu.now()
-            self.emu.touch(message)
-            return message
+                raise errors.InvalidUpdate("Body or Status is required")
+            return copy(message)
 
     def delete(self, account: Account, sid: str, path: str) -> None:
-        with self.emu.lock:
-            self.emu.live(account)
-            message = self.fetch(account, sid, path)
+        with self.uow.transaction() as tx:
+            self.state.live(account)
+            message = self._get(account, sid, path)
             if message.status not in FINAL_STATUSES and message.status is not Status.SCHEDULED:
                 raise errors.MessageInFlight()
-            account.messages.remove(sid)
-            self.emu.forget(message)
-
-
-def _segments(body: str, media_urls: tuple[str, ...], smart_encoded: bool = False) -> int:
-    # An MMS is billed as one message whatever its text.
-    if media_urls:
-        return 1
-    return max(count_segments(smart_encode(body) if smart_encoded else body), 1)
-
-
-def _unsubscribed(account: Account) -> errors.UnsubscribedRecipient:
-    legacy = account.settings.legacy_error_text
-    return errors.UnsubscribedRecipient(errors.UnsubscribedRecipient.legacy_message if legacy else None)
+            tx.delete(message)

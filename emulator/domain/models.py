@@ -1,4 +1,8 @@
-"""Domain records. Plain dataclasses; the API's serializers shape them into Twilio's JSON."""
+"""Domain records. Plain dataclasses; the API's serializers shape them into Twilio's JSON.
+
+Records are changed only through a unit of work (`tx.update(record, field=value)`), by assigning
+whole values: a container field is replaced, never changed in place, so the unit of work's
+before-image of a record (a shallow copy of its fields) is enough to undo any change."""
 
 from __future__ import annotations
 
@@ -155,19 +159,32 @@ class MessagingService:
     synchronous_validation: bool = True
     usecase: str = "undeclared"
     use_inbound_webhook_on_number: bool = False
-    sender_sids: list[str] = field(default_factory=list)  # pool order
-    sticky: dict[str, str] = field(default_factory=dict)  # recipient -> sender sid
+    sender_sids: tuple[str, ...] = ()  # pool order
     advanced_opt_out: AdvancedOptOut = field(default_factory=AdvancedOptOut)
+    # recipient -> its sticky sender: records of their own (stored one row each), placed here
+    sticky: dict[str, StickySender] = field(default_factory=dict)
+
+
+@dataclass
+class StickySender:
+    """The pool sender a Messaging Service keeps using for one recipient (Sticky Sender)."""
+
+    account_sid: str
+    service_sid: str
+    recipient: str
+    sender_sid: str
 
 
 @dataclass
 class AutoReply:
+    id: str
     account_sid: str
     from_: str
     to: str
     body: str
     opt_out_type: str
     date_created: datetime
+    seq: int = 0
     message_sid: str | None = None
 
 
@@ -181,7 +198,7 @@ class Account:
     senders: dict[str, Sender] = field(default_factory=dict)  # sid -> sender
     alpha_senders: dict[str, Sender] = field(default_factory=dict)  # alphanumeric ID -> sender
     services: dict[str, MessagingService] = field(default_factory=dict)
-    auto_replies: list[AutoReply] = field(default_factory=list)
+    auto_replies: dict[str, AutoReply] = field(default_factory=dict)  # id -> reply, oldest first
 
 
 from .message_log import MessageLog  # noqa: E402 - it needs Message, defined above

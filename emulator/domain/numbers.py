@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import Any
 
-from ..errors import FromNotOwned, NotFound, PhoneNumberInvalid, PhoneNumberNotAvailable
+from ..errors import FromNotOwned, InvalidInput, NotFound, PhoneNumberInvalid, PhoneNumberNotAvailable
 from .models import Account, Sender
 from .phone import SenderType, is_e164, sender_type
-
-if TYPE_CHECKING:
-    from .emulator import Emulator
+from .sids import SidFactory
+from .state import State
+from .unit_of_work import UnitOfWork
 
 SID_PREFIX = {
     SenderType.LONG_CODE: "PN",
@@ -24,8 +24,11 @@ CONFIG_FIELDS = ("friendly_name", "sms_url", "sms_method", "sms_fallback_url", "
 
 
 class Numbers:
-    def __init__(self, emulator: Emulator) -> None:
-        self.emu = emulator
+    def __init__(self, state: State, uow: UnitOfWork, clock: Any, sids: SidFactory) -> None:
+        self.state = state
+        self.uow = uow
+        self.clock = clock
+        self.sids = sids
 
     # -- shared ---------------------------------------------------------------------------------
     def provision(self, account: Account, address: str, kind: SenderType | None = None, **config: str) -> Sender:
@@ -33,56 +36,51 @@ class Numbers:
         kind = kind or sender_type(address)
         if kind is None:
             raise PhoneNumberInvalid()
-        with self.emu.lock:
-            self.emu.live(account)
-            if kind is SenderType.ALPHANUMERIC:
-                existing = account.alpha_senders.get(address)
-            else:
-                existing = self.emu.state.owners.get(address)
-            if existing is not None:
+        sid = _fixed_sid(config.pop("sid", None), SID_PREFIX[kind])
+        with self.uow.transaction() as tx:
+            self.state.live(account)
+            alpha = kind is SenderType.ALPHANUMERIC
+            if (account.alpha_senders if alpha else self.state.owners).get(address) is not None:
                 raise PhoneNumberNotAvailable(number=address)
-            now = self.emu.now()
+            now = self.clock.now()
             sender = Sender(
-                sid=_fixed_sid(config.pop("sid", None), SID_PREFIX[kind]) or self.emu.sids.new(SID_PREFIX[kind]),
+                sid=sid or self.sids.new(SID_PREFIX[kind]),
                 account_sid=account.sid,
                 address=address,
                 type=kind,
                 date_created=now,
                 date_updated=now,
                 friendly_name=config.pop("friendly_name", None) or _friendly(address, kind),
+                **_config(config),
             )
-            self._configure(sender, config)
-            account.senders[sender.sid] = sender
-            if kind is SenderType.ALPHANUMERIC:
-                account.alpha_senders[address] = sender
-            else:
-                self.emu.state.owners[address] = sender
-            self.emu.touch(sender)
-            return sender
+            return tx.add(sender)
 
-    def resolve_from(self, account: Account, address: str) -> Sender:
-        """The account's sender for a From: provisioned on first use unless the account is strict."""
-        kind = sender_type(address)
-        if kind is SenderType.ALPHANUMERIC:
-            sender = account.alpha_senders.get(address)
-        else:
-            sender = self.emu.state.owners.get(address)
-            if sender is not None and sender.account_sid != account.sid:
-                raise FromNotOwned(from_=address)
-        if sender is None:
-            if account.settings.strict_senders:
-                raise FromNotOwned(from_=address)
-            sender = self.provision(account, address, kind)
-        return sender
+    def find(self, account: Account, address: str, kind: SenderType | None = None) -> Sender | None:
+        """The account's own sender at this address, if it has one."""
+        if (kind or sender_type(address)) is SenderType.ALPHANUMERIC:
+            return account.alpha_senders.get(address)
+        sender = self.state.owners.get(address)
+        return sender if sender is not None and sender.account_sid == account.sid else None
+
+    def check_from(self, account: Account, address: str) -> Sender | None:
+        """The account's sender for a From, or None when a send would provision it (first use);
+        21606 when another account owns it or the account is strict. Changes nothing."""
+        sender = self.find(account, address)
+        if sender is not None:
+            return sender
+        owner = self.state.owners.get(address)
+        if owner is not None:
+            raise FromNotOwned(from_=address, reason=f"{address} belongs to account {owner.account_sid}, not {account.sid}")
+        if account.settings.strict_senders:
+            raise FromNotOwned(
+                from_=address,
+                reason=f"account {account.sid} does not own {address} and strict_senders is on "
+                "(provision it with IncomingPhoneNumbers or a fixture)",
+            )
+        return None
 
     def owner_of(self, address: str) -> Sender | None:
-        return self.emu.state.owners.get(address)
-
-    def _configure(self, sender: Sender, config: dict) -> None:
-        for name in CONFIG_FIELDS:
-            value = config.get(name)
-            if value is not None:
-                setattr(sender, name, value.upper() if name.endswith("_method") else value)
+        return self.state.owners.get(address)
 
     def _get(self, account: Account, sid: str, kinds: tuple[SenderType, ...], path: str) -> Sender:
         sender = account.senders.get(sid)
@@ -90,14 +88,21 @@ class Numbers:
             raise NotFound(path=path)
         return sender
 
+    def _configure(self, account: Account, sid: str, kinds: tuple[SenderType, ...], path: str, config: dict) -> Sender:
+        with self.uow.transaction() as tx:
+            self.state.live(account)
+            sender = self._get(account, sid, kinds, path)
+            tx.update(sender, date_updated=self.clock.now(), **_config(config))
+            return sender
+
     # -- IncomingPhoneNumbers -------------------------------------------------------------------
     def create(self, account: Account, phone_number: str | None, **config: str) -> Sender:
         if not phone_number or not is_e164(phone_number):
             raise PhoneNumberInvalid()
         return self.provision(account, phone_number, **config)
 
-    def list(self, account: Account, phone_number: str | None = None, friendly_name: str | None = None) -> list[Sender]:
-        with self.emu.lock:
+    def list_(self, account: Account, phone_number: str | None = None, friendly_name: str | None = None) -> list[Sender]:
+        with self.uow.lock:
             return [
                 s
                 for s in reversed(account.senders.values())
@@ -110,37 +115,24 @@ class Numbers:
         return self._get(account, sid, PHONE_NUMBER_TYPES, path)
 
     def update(self, account: Account, sid: str, path: str, **config: str) -> Sender:
-        with self.emu.lock:
-            self.emu.live(account)
-            sender = self._get(account, sid, PHONE_NUMBER_TYPES, path)
-            self._configure(sender, config)
-            sender.date_updated = self.emu.now()
-            self.emu.touch(sender)
-            return sender
+        return self._configure(account, sid, PHONE_NUMBER_TYPES, path, config)
 
     def delete(self, account: Account, sid: str, path: str) -> None:
-        with self.emu.lock:
-            self.emu.live(account)
-            sender = self._get(account, sid, PHONE_NUMBER_TYPES, path)
-            self.release(account, sender)
+        with self.uow.transaction():
+            self.state.live(account)
+            self.release(account, self._get(account, sid, PHONE_NUMBER_TYPES, path))
 
     def release(self, account: Account, sender: Sender) -> None:
         """Remove a sender from the account (and from its service's pool). Its opt-out records stay."""
-        if sender.service_sid is not None:
-            service = account.services.get(sender.service_sid)
+        with self.uow.transaction() as tx:
+            service = account.services.get(sender.service_sid or "")
             if service is not None:
-                service.sender_sids.remove(sender.sid)
-                self.emu.touch(service)
-        del account.senders[sender.sid]
-        self.emu.forget(sender)
-        if sender.type is SenderType.ALPHANUMERIC:
-            account.alpha_senders.pop(sender.address, None)
-        else:
-            self.emu.state.owners.pop(sender.address, None)
+                tx.update(service, sender_sids=tuple(s for s in service.sender_sids if s != sender.sid))
+            tx.delete(sender)
 
     # -- ShortCodes -----------------------------------------------------------------------------
     def list_short_codes(self, account: Account, short_code: str | None = None) -> list[Sender]:
-        with self.emu.lock:
+        with self.uow.lock:
             return [
                 s
                 for s in reversed(account.senders.values())
@@ -151,13 +143,16 @@ class Numbers:
         return self._get(account, sid, (SenderType.SHORT_CODE,), path)
 
     def update_short_code(self, account: Account, sid: str, path: str, **config: str) -> Sender:
-        with self.emu.lock:
-            self.emu.live(account)
-            sender = self._get(account, sid, (SenderType.SHORT_CODE,), path)
-            self._configure(sender, config)
-            sender.date_updated = self.emu.now()
-            self.emu.touch(sender)
-            return sender
+        return self._configure(account, sid, (SenderType.SHORT_CODE,), path, config)
+
+
+def _config(config: dict) -> dict[str, str]:
+    """The settable fields among `config` (methods upper-cased); None means "leave as it is"."""
+    return {
+        name: value.upper() if name.endswith("_method") else value
+        for name in CONFIG_FIELDS
+        if (value := config.get(name)) is not None
+    }
 
 
 def _friendly(address: str, kind: SenderType) -> str:
@@ -170,5 +165,5 @@ def _friendly(address: str, kind: SenderType) -> str:
 def _fixed_sid(sid: str | None, prefix: str) -> str | None:
     """A SID chosen by seed data, so users' tests can name it."""
     if sid is not None and not re.match(rf"^{prefix}[0-9a-fA-F]{{32}}\Z", sid):
-        raise ValueError(f"sid {sid!r} must be {prefix} followed by 32 hex digits")
+        raise InvalidInput(f"sid {sid!r} must be {prefix} followed by 32 hex digits")
     return sid

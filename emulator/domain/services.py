@@ -5,22 +5,25 @@ from __future__ import annotations
 
 import re
 import zlib
-from dataclasses import fields
-from typing import TYPE_CHECKING
+from dataclasses import fields, replace
+from typing import Any
 
 from ..errors import (
     InvalidFrom,
+    InvalidInput,
     NotFound,
     PhoneNumberInvalid,
     SenderAlreadyInService,
     SenderInAnotherService,
     ServiceHasNoSenders,
+    UnknownResource,
 )
-from .models import Account, AdvancedOptOut, MessagingService, Sender
+from .models import Account, AdvancedOptOut, MessagingService, Sender, StickySender
+from .numbers import Numbers
 from .phone import SenderType, is_nanp, sender_type
-
-if TYPE_CHECKING:
-    from .emulator import Emulator
+from .sids import SidFactory
+from .state import State
+from .unit_of_work import UnitOfWork
 
 SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}\Z")
 # Service attributes an API caller may set (snake_case; the handler maps Twilio's PascalCase).
@@ -34,33 +37,38 @@ POOL_KINDS = {
     "short_codes": (SenderType.SHORT_CODE,),
     "alpha_senders": (SenderType.ALPHANUMERIC,),
 }
+AOO_FIELDS = {f.name for f in fields(AdvancedOptOut)}
 
 
 class Services:
-    def __init__(self, emulator: Emulator) -> None:
-        self.emu = emulator
+    def __init__(self, state: State, uow: UnitOfWork, clock: Any, sids: SidFactory, numbers: Numbers) -> None:
+        self.state = state
+        self.uow = uow
+        self.clock = clock
+        self.sids = sids
+        self.numbers = numbers
 
-    def create(self, account: Account, **attrs: object) -> MessagingService:
-        with self.emu.lock:
-            self.emu.live(account)
-            now = self.emu.now()
-            sid = attrs.pop("sid", None)
-            if sid is not None and (not isinstance(sid, str) or not SERVICE_SID.match(sid)):
-                raise ValueError(f"sid {sid!r} must be MG followed by 32 hex digits")
+    def create(self, account: Account, **attrs: Any) -> MessagingService:
+        sid = attrs.pop("sid", None)
+        if sid is not None and (not isinstance(sid, str) or not SERVICE_SID.match(sid)):
+            raise InvalidInput(f"sid {sid!r} must be MG followed by 32 hex digits")
+        with self.uow.transaction() as tx:
+            self.state.live(account)
+            if sid is not None and self.find(sid) is not None:
+                raise InvalidInput(f"a Messaging Service {sid} exists already")
+            now = self.clock.now()
             service = MessagingService(
-                sid=sid or self.emu.sids.new("MG"),
+                sid=sid or self.sids.new("MG"),
                 account_sid=account.sid,
                 friendly_name=str(attrs.pop("friendly_name", "") or ""),
                 date_created=now,
                 date_updated=now,
+                **_settable(attrs),
             )
-            self._apply(service, attrs)
-            account.services[service.sid] = service
-            self.emu.touch(service)
-            return service
+            return tx.add(service)
 
-    def list(self, account: Account) -> list[MessagingService]:
-        with self.emu.lock:
+    def list_(self, account: Account) -> list[MessagingService]:
+        with self.uow.lock:
             return list(reversed(account.services.values()))
 
     def fetch(self, account: Account, sid: str, path: str) -> MessagingService:
@@ -71,63 +79,54 @@ class Services:
 
     def find(self, sid: str) -> MessagingService | None:
         """A service by SID in any account (the control API has no account in its paths)."""
-        for account in self.emu.state.accounts.values():
+        for account in self.state.accounts.values():
             if sid in account.services:
                 return account.services[sid]
         return None
 
-    def update(self, account: Account, sid: str, path: str, **attrs: object) -> MessagingService:
-        with self.emu.lock:
-            self.emu.live(account)
+    def update(self, account: Account, sid: str, path: str, **attrs: Any) -> MessagingService:
+        with self.uow.transaction() as tx:
+            self.state.live(account)
             service = self.fetch(account, sid, path)
-            self._apply(service, attrs)
-            service.date_updated = self.emu.now()
-            self.emu.touch(service)
+            tx.update(service, date_updated=self.clock.now(), **_settable(attrs))
             return service
 
     def delete(self, account: Account, sid: str, path: str) -> None:
-        with self.emu.lock:
-            self.emu.live(account)
+        with self.uow.transaction() as tx:
+            self.state.live(account)
             service = self.fetch(account, sid, path)
             for sender_sid in service.sender_sids:
-                account.senders[sender_sid].service_sid = None
-                self.emu.touch(account.senders[sender_sid])
-            del account.services[sid]
-            self.emu.forget(service)
-
-    @staticmethod
-    def _apply(service: MessagingService, attrs: dict) -> None:
-        for name, value in attrs.items():
-            if name in SERVICE_FIELDS and value is not None:
-                setattr(service, name, value)
+                tx.update(account.senders[sender_sid], service_sid=None)
+            for sticky in list(service.sticky.values()):
+                tx.delete(sticky)
+            tx.delete(service)
 
     # -- sender pool ----------------------------------------------------------------------------
     def add_sender(self, account: Account, service_sid: str, pool: str, key: str, path: str) -> Sender:
         """Add a PN…/SC… sender (by SID) or an alphanumeric ID (by value) to the service's pool."""
-        with self.emu.lock:
-            self.emu.live(account)
+        with self.uow.transaction() as tx:
+            self.state.live(account)
             service = self.fetch(account, service_sid, path)
             if pool == "alpha_senders":
                 if sender_type(key) is not SenderType.ALPHANUMERIC:
                     raise InvalidFrom(from_=key)
-                sender = account.alpha_senders.get(key) or self.emu.numbers.provision(
-                    account, key, SenderType.ALPHANUMERIC
-                )
+                sender = account.alpha_senders.get(key)
             else:
                 sender = account.senders.get(key)
                 if sender is None or sender.type not in POOL_KINDS[pool]:
                     raise PhoneNumberInvalid()
-            if sender.service_sid == service.sid:
+            if sender is not None and sender.service_sid == service.sid:
                 raise SenderAlreadyInService()
-            if sender.service_sid is not None:
+            if sender is not None and sender.service_sid is not None:
                 raise SenderInAnotherService()
-            sender.service_sid = service.sid
-            service.sender_sids.append(sender.sid)
-            self.emu.touch(sender, service)
+            if sender is None:  # an alphanumeric ID exists only in a pool
+                sender = self.numbers.provision(account, key, SenderType.ALPHANUMERIC)
+            tx.update(sender, service_sid=service.sid)
+            tx.update(service, sender_sids=(*service.sender_sids, sender.sid))
             return sender
 
     def list_senders(self, account: Account, service_sid: str, pool: str, path: str) -> list[Sender]:
-        with self.emu.lock:
+        with self.uow.lock:
             service = self.fetch(account, service_sid, path)
             return [
                 account.senders[sid] for sid in service.sender_sids if account.senders[sid].type in POOL_KINDS[pool]
@@ -140,22 +139,23 @@ class Services:
         raise NotFound(path=path)
 
     def remove_sender(self, account: Account, service_sid: str, pool: str, sender_sid: str, path: str) -> None:
-        with self.emu.lock:
-            self.emu.live(account)
+        with self.uow.transaction() as tx:
+            self.state.live(account)
             sender = self.fetch_sender(account, service_sid, pool, sender_sid, path)
-            account.services[service_sid].sender_sids.remove(sender.sid)
-            sender.service_sid = None
-            self.emu.touch(sender, account.services[service_sid])
+            service = account.services[service_sid]
+            tx.update(service, sender_sids=tuple(s for s in service.sender_sids if s != sender.sid))
+            tx.update(sender, service_sid=None)
             if sender.type is SenderType.ALPHANUMERIC:  # an alpha sender exists only in a pool
-                self.emu.numbers.release(account, sender)
+                tx.delete(sender)
 
-    def pick_sender(self, account: Account, service: MessagingService, recipient: str) -> Sender:
+    def choose_sender(self, account: Account, service: MessagingService, recipient: str) -> Sender:
         """The pool sender for this recipient: the sticky one if still in the pool, else by preference
-        (US/CA: short code, then numbers; alphanumeric only outside NANP), stable per recipient."""
+        (US/CA: short code, then numbers; alphanumeric only outside NANP), stable per recipient.
+        Changes nothing: `stick` records the choice once the send is accepted."""
         if service.sticky_sender:
             sticky = service.sticky.get(recipient)
-            if sticky is not None and sticky in service.sender_sids:
-                return account.senders[sticky]
+            if sticky is not None and sticky.sender_sid in service.sender_sids:
+                return account.senders[sticky.sender_sid]
         senders = [account.senders[sid] for sid in service.sender_sids]
         by_kind = {kind: [s for s in senders if s.type is kind] for kind in SenderType}
         numbers = by_kind[SenderType.LONG_CODE] + by_kind[SenderType.TOLL_FREE]
@@ -167,35 +167,48 @@ class Services:
         if not candidates:
             raise ServiceHasNoSenders()
         # A stable spread over the pool, so different recipients get different numbers.
-        sender = candidates[zlib.crc32(recipient.encode()) % len(candidates)]
-        if service.sticky_sender:
-            service.sticky[recipient] = sender.sid
-            self.emu.touch(service)
-        return sender
+        return candidates[zlib.crc32(recipient.encode()) % len(candidates)]
+
+    def stick(self, account: Account, service: MessagingService, recipient: str, sender: Sender) -> None:
+        """Remember the sender a recipient got (one record per recipient, stored on its own)."""
+        if not service.sticky_sender:
+            return
+        with self.uow.transaction() as tx:
+            current = service.sticky.get(recipient)
+            if current is None:
+                tx.add(StickySender(account.sid, service.sid, recipient, sender.sid))
+            elif current.sender_sid != sender.sid:
+                tx.update(current, sender_sid=sender.sid)
 
     # -- Advanced Opt-Out -----------------------------------------------------------------------
     def set_advanced_opt_out(self, service_sid: str, config: dict) -> AdvancedOptOut:
-        """Configure a service's Advanced Opt-Out; raises LookupError or ValueError for the control API."""
-        allowed = {f.name: f for f in fields(AdvancedOptOut)}
-        with self.emu.lock:
+        """Configure a service's Advanced Opt-Out (validated as a whole first)."""
+        values = _advanced_opt_out(config)
+        with self.uow.transaction() as tx:
             service = self.find(service_sid)
             if service is None:
-                raise LookupError(f"no Messaging Service {service_sid}")
-            values = {}
-            for name, value in config.items():
-                if name not in allowed:
-                    raise ValueError(f"unknown field {name!r}; known: {', '.join(allowed)}")
-                if name == "enabled":
-                    if not isinstance(value, bool):
-                        raise ValueError("enabled must be true or false")
-                elif name.endswith("_keywords"):
-                    if not isinstance(value, list) or not all(isinstance(w, str) and w.strip() for w in value):
-                        raise ValueError(f"{name} must be a list of non-empty strings")
-                    value = tuple(w.strip() for w in value)
-                elif value is not None and not isinstance(value, str):
-                    raise ValueError(f"{name} must be a string or null")
-                values[name] = value
-            current = service.advanced_opt_out
-            service.advanced_opt_out = AdvancedOptOut(**{**current.__dict__, **values})
-            self.emu.touch(service)
+                raise UnknownResource(f"no Messaging Service {service_sid}")
+            tx.update(service, advanced_opt_out=replace(service.advanced_opt_out, **values))
             return service.advanced_opt_out
+
+
+def _settable(attrs: dict) -> dict[str, Any]:
+    return {name: value for name, value in attrs.items() if name in SERVICE_FIELDS and value is not None}
+
+
+def _advanced_opt_out(config: dict) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, value in config.items():
+        if name not in AOO_FIELDS:
+            raise InvalidInput(f"unknown field {name!r}; known: {', '.join(sorted(AOO_FIELDS))}")
+        if name == "enabled":
+            if not isinstance(value, bool):
+                raise InvalidInput("enabled must be true or false")
+        elif name.endswith("_keywords"):
+            if not isinstance(value, list) or not all(isinstance(w, str) and w.strip() for w in value):
+                raise InvalidInput(f"{name} must be a list of non-empty strings")
+            value = tuple(w.strip() for w in value)
+        elif value is not None and not isinstance(value, str):
+            raise InvalidInput(f"{name} must be a string or null")
+        values[name] = value
+    return values

@@ -1,17 +1,20 @@
 """The opt-out engine: the only code that writes opt-out records.
 
 Records are keyed by (account, sender, recipient) and, for a number in a Messaging Service, also by
-(account, service, recipient): two records per STOP (reference section 3.1). Lookups are dict hits.
-Callers serialise access (the Emulator's lock); the engine itself keeps no lock.
+(account, service, recipient): two records per STOP (Twilio's "Opt-out keywords support"). Lookups
+are dict hits. The engine reads the records from the dict it is given and writes them only through
+its writer: in the emulator, the current unit of work (so a write is undone if the operation
+fails, and persisted if it succeeds). Callers serialise access; the engine itself keeps no lock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from ..domain.phone import SenderType
+from ..errors import InvalidInput
 from .keywords import DEFAULT_TABLE, KeywordTable, OptOutType, normalise
 from .replies import DEFAULT_REPLIES, TOLL_FREE_OPT_IN_WORDS, TOLL_FREE_STOP, toll_free_opt_in
 from .rules import SENDER_RULES, Handling, Replies
@@ -25,6 +28,7 @@ class OptOutRecord:
     recipient: str
     created_at: datetime
     origin_sender: str | None = None  # on a service record: the pool sender the STOP went to
+    source: str = "keyword"  # what wrote it: keyword | fixture (| consent_api)
 
 
 @dataclass(frozen=True)
@@ -90,28 +94,34 @@ def record_key(record: OptOutRecord) -> tuple:
     return _service_key(record.account_sid, record.messaging_service_sid, record.recipient)  # type: ignore[arg-type]
 
 
+class RecordWriter(Protocol):
+    def put(self, record: OptOutRecord) -> None: ...
+
+    def remove(self, record: OptOutRecord) -> None: ...
+
+
+class DictWriter:
+    """Writes straight into the records dict (the engine on its own, as in unit tests)."""
+
+    def __init__(self, records: dict[tuple, OptOutRecord]) -> None:
+        self._records = records
+
+    def put(self, record: OptOutRecord) -> None:
+        self._records[record_key(record)] = record
+
+    def remove(self, record: OptOutRecord) -> None:
+        del self._records[record_key(record)]
+
+
 class OptOutEngine:
-    def __init__(self, on_change: Callable[[OptOutRecord, bool], None] | None = None) -> None:
-        self._records: dict[tuple, OptOutRecord] = {}
-        # Told of every record written (True) or removed (False), so a store can persist it.
-        self._on_change = on_change or (lambda record, present: None)
-
-    def reset(self) -> None:
-        self._records.clear()
-
-    def restore(self, records: list[OptOutRecord]) -> None:
-        """Put back records a store kept (no change notifications: they are stored already)."""
-        for record in records:
-            self._records[record_key(record)] = record
-
-    def _put(self, key: tuple, record: OptOutRecord) -> None:
-        self._records[key] = record
-        self._on_change(record, True)
+    def __init__(self, records: dict[tuple, OptOutRecord] | None = None, writer: RecordWriter | None = None) -> None:
+        self._records: dict[tuple, OptOutRecord] = {} if records is None else records
+        self._writer = writer or DictWriter(self._records)
 
     def _remove(self, key: tuple) -> OptOutRecord | None:
-        record = self._records.pop(key, None)
+        record = self._records.get(key)
         if record is not None:
-            self._on_change(record, False)
+            self._writer.remove(record)
         return record
 
     def __len__(self) -> int:
@@ -157,18 +167,24 @@ class OptOutEngine:
         return InboundOutcome(kind, self._reply(rule.replies, kind, word, aoo), changed)
 
     def import_record(
-        self, account_sid: str, recipient: str, sender: str | None, service_sid: str | None, now: datetime
+        self,
+        account_sid: str,
+        recipient: str,
+        sender: str | None,
+        service_sid: str | None,
+        now: datetime,
+        source: str = "fixture",
     ) -> OptOutRecord:
         """Add one record of an imported suppression list (fixtures): a sender or a service record."""
         if (sender is None) == (service_sid is None):
-            raise ValueError("an opt-out record names exactly one of sender and messaging_service_sid")
-        record = OptOutRecord(account_sid, sender, service_sid, recipient, now)
+            raise InvalidInput("an opt-out record names exactly one of sender and messaging_service_sid")
+        record = OptOutRecord(account_sid, sender, service_sid, recipient, now, source=source)
         key = record_key(record)
         if key not in self._records:
-            self._put(key, record)
+            self._writer.put(record)
         return self._records[key]
 
-    def list(self, account_sid: str | None = None, recipient: str | None = None) -> list[OptOutRecord]:
+    def list_(self, account_sid: str | None = None, recipient: str | None = None) -> list[OptOutRecord]:
         return [
             r
             for r in self._records.values()
@@ -180,13 +196,12 @@ class OptOutEngine:
         added = False
         key = _sender_key(inbound.account_sid, inbound.sender, inbound.recipient)
         if key not in self._records:
-            self._put(key, OptOutRecord(inbound.account_sid, inbound.sender, None, inbound.recipient, now))
+            self._writer.put(OptOutRecord(inbound.account_sid, inbound.sender, None, inbound.recipient, now))
             added = True
         if inbound.service_sid is not None:
             key = _service_key(inbound.account_sid, inbound.service_sid, inbound.recipient)
             if key not in self._records:
-                self._put(
-                    key,
+                self._writer.put(
                     OptOutRecord(inbound.account_sid, None, inbound.service_sid, inbound.recipient, now, inbound.sender),
                 )
                 added = True

@@ -21,7 +21,6 @@ class Replies(str, enum.Enum):
 
 @dataclass(frozen=True)
 class SenderRule:
-    can_receive: bool
     handling: Handling
     replies: Replies
     # The only opt-in words this sender type honours, whatever the service adds (toll-free: the
@@ -32,14 +31,14 @@ class SenderRule:
 
 
 SENDER_RULES: dict[SenderType, SenderRule] = {
-    SenderType.LONG_CODE: SenderRule(True, Handling.ALWAYS, Replies.TWILIO),
+    SenderType.LONG_CODE: SenderRule(Handling.ALWAYS, Replies.TWILIO),
     SenderType.TOLL_FREE: SenderRule(
-        True,
         Handling.ALWAYS,
         Replies.TOLL_FREE,
         only_opt_in=frozenset({"START", "UNSTOP"}),
         help_while_opted_out=False,
     ),
-    SenderType.SHORT_CODE: SenderRule(True, Handling.ADVANCED_OPT_OUT_ONLY, Replies.TWILIO),
-    SenderType.ALPHANUMERIC: SenderRule(False, Handling.NEVER, Replies.TWILIO),
+    SenderType.SHORT_CODE: SenderRule(Handling.ADVANCED_OPT_OUT_ONLY, Replies.TWILIO),
+    # One-way only: an inbound message to it is refused before the engine sees it.
+    SenderType.ALPHANUMERIC: SenderRule(Handling.NEVER, Replies.TWILIO),
 }

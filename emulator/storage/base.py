@@ -11,39 +11,38 @@ from typing import Any, Protocol
 
 
 class Store(Protocol):
-    """Where changed records go. `prepare` turns what one locked operation changed into a batch
-    (called under the emulator's lock); `commit` makes batches durable (called outside it)."""
+    """Where changed records go.
 
-    def prepare(self, changed: list[Any], deleted: list[Any]) -> Any: ...
+    `prepare` turns one unit of work's writes — ("put", record), ("delete", record), ("clear", None)
+    in order — into a batch of operations (called under the emulator's lock, while the records
+    cannot change); `commit` makes the operations of one or more batches durable in one transaction
+    (called outside the lock) or raises, having changed nothing. `load` returns every record, parents
+    first and messages in creation order, as the state places them."""
 
-    def commit(self, batches: Any) -> None: ...
+    persistent: bool
 
-    def write(self, changed: list[Any], deleted: list[Any]) -> None: ...
+    def prepare(self, writes: list[tuple[str, Any]]) -> list[Any]: ...
 
-    def load(self) -> dict[str, list[Any]]: ...
+    def commit(self, ops: list[Any]) -> None: ...
 
-    def clear(self) -> None: ...
+    def load(self) -> list[Any]: ...
 
     def close(self) -> None: ...
 
 
 class MemoryStore:
-    """The default: state lives only in the process."""
+    """The default: state lives only in the process (no writes are even prepared)."""
 
-    def prepare(self, changed: list[Any], deleted: list[Any]) -> list:
+    persistent = False
+
+    def prepare(self, writes: list[tuple[str, Any]]) -> list[Any]:
         return []
 
-    def commit(self, batches: Any) -> None:
+    def commit(self, ops: list[Any]) -> None:
         pass
 
-    def write(self, changed: list[Any], deleted: list[Any]) -> None:
-        pass
-
-    def load(self) -> dict[str, list[Any]]:
-        return {}
-
-    def clear(self) -> None:
-        pass
+    def load(self) -> list[Any]:
+        return []
 
     def close(self) -> None:
         pass

@@ -1,5 +1,7 @@
-"""SQLite store (WAL): every change is committed before the operation that made it returns, so an
-opt-out the API acknowledged survives a SIGKILL. Schema changes go through numbered migrations."""
+"""SQLite store (WAL): every change is committed before the operation that made it is answered, so
+an opt-out the API acknowledged survives a SIGKILL. Schema changes go through numbered migrations.
+
+`--db` is a file path, never an SQLite URI."""
 
 from __future__ import annotations
 
@@ -7,31 +9,78 @@ import functools
 import json
 import sqlite3
 import threading
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
-from ..domain.models import Account, AutoReply, Message, MessagingService, Sender
+from ..domain.models import Account, AutoReply, Message, MessagingService, Sender, StickySender
 from ..optout.engine import OptOutRecord, record_key
 from .base import from_data, to_data
 
-# record type -> (table, key columns from the record)
-TABLES: dict[type, tuple[str, Any]] = {
-    Account: ("accounts", lambda r: {"sid": r.sid}),
-    Sender: ("senders", lambda r: {"sid": r.sid, "account_sid": r.account_sid}),
-    MessagingService: ("services", lambda r: {"sid": r.sid, "account_sid": r.account_sid}),
-    Message: ("messages", lambda r: {"sid": r.sid, "account_sid": r.account_sid, "seq": r.seq}),
-    OptOutRecord: ("opt_outs", lambda r: {"key": "|".join(map(str, record_key(r)))}),
+# Busy waits on a file another connection holds: short, so a stuck writer fails requests quickly
+# (and they change nothing) instead of hanging them.
+BUSY_TIMEOUT = 2.0
+
+
+@functools.cache
+def _record_fields(cls: type, exclude: tuple[str, ...]) -> tuple[str, ...]:
+    import dataclasses
+
+    return tuple(f.name for f in dataclasses.fields(cls) if f.name not in exclude)
+
+
+class Table:
+    """How one kind of record is kept: its table, key columns and the fields its JSON leaves out
+    (an account's or service's children have tables of their own)."""
+
+    def __init__(self, name: str, keys: Callable[[Any], dict[str, Any]], exclude: tuple[str, ...] = (),
+                 order: str = "rowid") -> None:
+        self.name = name
+        self.keys = keys
+        self.exclude = exclude
+        self.order = order
+
+    def data(self, record: Any) -> str:
+        if not self.exclude:
+            return json.dumps(to_data(record))
+        names = _record_fields(type(record), self.exclude)
+        return json.dumps({name: to_data(getattr(record, name)) for name in names})
+
+
+# Parents before children: the order `load` returns records in.
+TABLES: dict[type, Table] = {
+    Account: Table("accounts", lambda r: {"sid": r.sid},
+                   exclude=("messages", "senders", "alpha_senders", "services", "auto_replies")),
+    Sender: Table("senders", lambda r: {"sid": r.sid, "account_sid": r.account_sid}),
+    MessagingService: Table("services", lambda r: {"sid": r.sid, "account_sid": r.account_sid}, exclude=("sticky",)),
+    StickySender: Table(
+        "sticky_senders",
+        lambda r: {"service_sid": r.service_sid, "recipient": r.recipient, "account_sid": r.account_sid},
+    ),
+    Message: Table("messages", lambda r: {"sid": r.sid, "account_sid": r.account_sid, "seq": r.seq}, order="seq"),
+    AutoReply: Table("auto_replies", lambda r: {"id": r.id, "account_sid": r.account_sid, "seq": r.seq}, order="seq"),
+    OptOutRecord: Table("opt_outs", lambda r: {"key": "|".join(map(str, record_key(r)))}),
 }
-# Account rows keep only the account's own fields: its messages, senders and services have tables.
-ACCOUNT_CHILDREN = ("messages", "senders", "alpha_senders", "services", "auto_replies")
-
-
-INSERT_AUTO_REPLY = "INSERT INTO auto_replies (account_sid, data) VALUES (?, ?)"
+# The primary key columns of each table (what a delete names).
+PRIMARY_KEYS = {
+    "accounts": ("sid",),
+    "senders": ("sid",),
+    "services": ("sid",),
+    "sticky_senders": ("service_sid", "recipient"),
+    "messages": ("sid",),
+    "auto_replies": ("id",),
+    "opt_outs": ("key",),
+}
 
 
 @functools.cache
 def _upsert(table: str, columns: tuple[str, ...]) -> str:
     return f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+
+
+@functools.cache
+def _delete(table: str) -> str:
+    return f"DELETE FROM {table} WHERE " + " AND ".join(f"{k} = ?" for k in PRIMARY_KEYS[table])
 
 
 def _migrations() -> list[tuple[int, str]]:
@@ -41,10 +90,13 @@ def _migrations() -> list[tuple[int, str]]:
 
 
 class SqliteStore:
+    persistent = True
+
     def __init__(self, path: str) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        # uri=False (the default) keeps "file:…?mode=memory" a plain file name, as --db promises.
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT)
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives a process kill (the OS has the pages); only power loss can
         # drop the last transactions, which an emulator need not survive.
@@ -62,68 +114,49 @@ class SqliteStore:
     def schema_version(self) -> int:
         return self._db.execute("PRAGMA user_version").fetchone()[0]
 
-    def prepare(self, changed: list[Any], deleted: list[Any]) -> list[tuple[str, tuple]]:
-        """The SQL for a batch of changes, built while the records cannot change (under the lock)."""
+    def prepare(self, writes: list[tuple[str, Any]]) -> list[tuple[str, tuple]]:
+        """The SQL for one unit of work's writes, built while the records cannot change. A record
+        written several times is stored once, as it is now."""
         ops: list[tuple[str, tuple]] = []
-        for record in changed:
-            if isinstance(record, AutoReply):
-                ops.append((INSERT_AUTO_REPLY, (record.account_sid, json.dumps(to_data(record)))))
+        last: dict[int, int] = {}  # id(record) -> index of its latest write
+        for index, (op, record) in enumerate(writes):
+            last[id(record)] = index
+        for index, (op, record) in enumerate(writes):
+            if op == "clear":
+                ops.extend((f"DELETE FROM {table}", ()) for table in PRIMARY_KEYS)
                 continue
-            table, keys = TABLES[type(record)]
-            data = to_data(record)
-            if isinstance(record, Account):
-                data = {k: v for k, v in data.items() if k not in ACCOUNT_CHILDREN}
-            columns = {**keys(record), "data": json.dumps(data)}
-            ops.append((_upsert(table, tuple(columns)), tuple(columns.values())))
-        for record in deleted:
-            table, keys = TABLES[type(record)]
-            key_name, key_value = next(iter(keys(record).items()))
-            ops.append((f"DELETE FROM {table} WHERE {key_name} = ?", (key_value,)))
+            if last[id(record)] != index:
+                continue
+            table = TABLES[type(record)]
+            keys = table.keys(record)
+            if op == "put":
+                columns = {**keys, "data": table.data(record)}
+                ops.append((_upsert(table.name, tuple(columns)), tuple(columns.values())))
+            else:
+                ops.append((_delete(table.name), tuple(keys[k] for k in PRIMARY_KEYS[table.name])))
         return ops
 
     def commit(self, ops: list[tuple[str, tuple]]) -> None:
         """Run prepared batches in one transaction (group commit: one COMMIT for many requests)."""
         with self._lock:
             db = self._db
-            db.execute("BEGIN")
+            db.execute("BEGIN IMMEDIATE")
             try:
                 for sql, values in ops:
                     db.execute(sql, values)
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
                 raise
 
-    def write(self, changed: list[Any], deleted: list[Any]) -> None:
-        self.commit(self.prepare(changed, deleted))
-
-    def load(self) -> dict[str, list[Any]]:
+    def load(self) -> list[Any]:
         with self._lock:
-            rows = {
-                "accounts": [from_data(Account, json.loads(d)) for (d,) in self._db.execute("SELECT data FROM accounts")],
-                "senders": [from_data(Sender, json.loads(d)) for (d,) in self._db.execute("SELECT data FROM senders")],
-                "services": [
-                    from_data(MessagingService, json.loads(d)) for (d,) in self._db.execute("SELECT data FROM services")
-                ],
-                "messages": [
-                    from_data(Message, json.loads(d))
-                    for (d,) in self._db.execute("SELECT data FROM messages ORDER BY seq")
-                ],
-                "opt_outs": [
-                    from_data(OptOutRecord, json.loads(d)) for (d,) in self._db.execute("SELECT data FROM opt_outs")
-                ],
-                "auto_replies": [
-                    from_data(AutoReply, json.loads(d)) for (d,) in self._db.execute("SELECT data FROM auto_replies ORDER BY id")
-                ],
-            }
-        return rows
-
-    def clear(self) -> None:
-        with self._lock:
-            self._db.execute("BEGIN")
-            for table in ("accounts", "senders", "services", "messages", "opt_outs", "auto_replies"):
-                self._db.execute(f"DELETE FROM {table}")
-            self._db.execute("COMMIT")
+            return [
+                from_data(cls, json.loads(data))
+                for cls, table in TABLES.items()
+                for (data,) in self._db.execute(f"SELECT data FROM {table.name} ORDER BY {table.order}")
+            ]
 
     def close(self) -> None:
         with self._lock:

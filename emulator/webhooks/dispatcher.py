@@ -2,26 +2,28 @@
 TwiML answers, and records every attempt for inspection (GET /_emulator/webhooks).
 
 API calls never wait for a webhook: events only enqueue (non-blocking, bounded queues). Deliveries
-for one message go to one worker, so its status callbacks arrive in order.
+for one message go to one worker, so its status callbacks arrive in order. A delivery is recorded
+once complete; what its TwiML answer then causes is added under the dispatcher's lock, and readers
+get copies.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
-from copy import copy
 import threading
 import time
 import uuid
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from ..domain.messages import CreateMessage
+from ..domain import events
 from ..domain.models import Account, Direction, Message
+from ..domain.send_checks import CreateMessage
 from ..errors import TwilioError
 from . import payloads, twiml
 from .signing import signature
@@ -58,7 +60,9 @@ class Delivery:
 
 @dataclass(frozen=True)
 class _Job:
-    generation: int
+    generation: int  # of the whole emulator: a full reset drops every job queued before it
+    account_sid: str
+    account_generation: int  # of its account: an account reset drops that account's jobs
     run: Callable[[], None]
 
 
@@ -74,22 +78,24 @@ class Webhooks:
         self._idle = threading.Condition(self._lock)
         self._pending = 0
         self._generation = 0
+        self._account_generations: dict[str, int] = {}
         self._next_id = 0
         self.dropped = 0  # webhooks refused because their worker's queue was full
         self._deliveries: list[Delivery] = []
         self._local = threading.local()  # one requests.Session per worker thread
-        emulator.subscribe("status_changed", self._on_status)
-        emulator.subscribe("inbound_received", self._on_inbound)
-        emulator.subscribe("reset", self._on_reset)
-        emulator.subscribe("close", self.close)
+        emulator.events.subscribe(events.STATUS_CHANGED, self._on_status)
+        emulator.events.subscribe(events.INBOUND_RECEIVED, self._on_inbound)
+        emulator.events.subscribe(events.RESET, self._on_reset)
+        emulator.events.subscribe(events.RELOADED, self._on_reset)
 
     # -- inspection -----------------------------------------------------------------------------
-    def list(
+    def list_(
         self, account_sid: str | None = None, message_sid: str | None = None, kind: str | None = None
     ) -> list[Delivery]:
+        """Copies of the recorded deliveries (workers keep adding to the records)."""
         with self._lock:
             return [
-                d
+                replace(d, replies=[dict(r) for r in d.replies])
                 for d in self._deliveries
                 if (account_sid is None or d.account_sid == account_sid)
                 and (message_sid is None or d.message_sid == message_sid)
@@ -112,18 +118,18 @@ class Webhooks:
         with self._lock:
             return self._pending
 
-    # -- events (called under the emulator's lock: only enqueue here) ----------------------------
+    # -- events (published after each commit: only enqueue here) --------------------------------
     def _on_status(self, message: Message) -> None:
+        """`message` is a snapshot at the status this callback reports."""
         if not message.status_callback:
             return
         url, method = message.status_callback, message.status_callback_method
-        snapshot = copy(message)  # the message moves on; its callback reports this status
 
         def run() -> None:
-            token = self._token(snapshot.account_sid)
-            self._deliver("status-callback", snapshot, url, method, payloads.status_callback(snapshot), token)
+            token = self._token(message.account_sid)
+            self._deliver("status-callback", message, url, method, payloads.status_callback(message), token)
 
-        self._enqueue(message.sid, run)
+        self._enqueue(message.account_sid, message.sid, run)
 
     def _on_inbound(self, account: Account, received: Received) -> None:
         target = _inbound_target(account, received)
@@ -137,19 +143,30 @@ class Webhooks:
         params = payloads.inbound(received.message, opt_out_type)
         token = account.settings.auth_token or ""
         message = received.message
-        self._enqueue(message.sid, lambda: self._converse(account, message, url, method, params, token))
+        self._enqueue(account.sid, message.sid, lambda: self._converse(account, message, url, method, params, token))
 
-    def _on_reset(self) -> None:
+    def _on_reset(self, account_sid: str | None = None) -> None:
         with self._lock:
-            self._generation += 1
-            self._deliveries.clear()
+            if account_sid is None:
+                self._generation += 1
+                self._account_generations.clear()
+                self._deliveries.clear()
+            else:
+                self._account_generations[account_sid] = self._account_generations.get(account_sid, 0) + 1
+                self._deliveries = [d for d in self._deliveries if d.account_sid != account_sid]
+
+    def _stale(self, job: _Job) -> bool:
+        """Whether a reset came after this job was queued (its results are then discarded)."""
+        return job.generation != self._generation or job.account_generation != self._account_generations.get(
+            job.account_sid, 0
+        )
 
     def _token(self, account_sid: str) -> str:
         account = self.emu.state.accounts.get(account_sid)
         return (account.settings.auth_token if account else None) or ""
 
     # -- queueing ---------------------------------------------------------------------------------
-    def _enqueue(self, key: str, run: Callable[[], None]) -> None:
+    def _enqueue(self, account_sid: str, key: str, run: Callable[[], None]) -> None:
         """Queue a job (built lazily: a job dropped because its queue is full costs next to nothing)."""
         target = self._queues[zlib.crc32(key.encode()) % len(self._queues)]
         with self._lock:
@@ -160,7 +177,8 @@ class Webhooks:
                 dropped = self.dropped
             else:
                 self._pending += 1
-                target.put_nowait(_Job(self._generation, run))
+                job = _Job(self._generation, account_sid, self._account_generations.get(account_sid, 0), run)
+                target.put_nowait(job)
                 return
         # Logged sparingly: a flood of log lines would slow the API the queue protects.
         if dropped == 1 or dropped % 1000 == 0:
@@ -180,12 +198,12 @@ class Webhooks:
             job = q.get()
             if job is None:
                 return
-            self._local.generation = job.generation
+            self._local.job = job
             try:
-                if job.generation == self._generation:
+                if not self._stale(job):
                     job.run()
-            except Exception:  # a webhook must never take the dispatcher down
-                log.exception("webhook job failed")
+            except Exception as exc:  # a webhook must never take the dispatcher down
+                self.emu.errors.record("a webhook worker", exc)
             finally:
                 self._done()
 
@@ -196,12 +214,19 @@ class Webhooks:
                 self._idle.notify_all()
 
     def close(self) -> None:
-        """Stop the workers without waiting for slow targets (they are daemon threads)."""
+        """Stop the workers: each finishes its current webhook (a slow target is cut off by the
+        webhook timeout; the threads are daemons, so a stuck one cannot hold the process)."""
+        with self._lock:
+            self._generation += 1  # queued webhooks are dropped, not delivered
+            threads = list(self._threads)
         for q in self._queues:
             try:
                 q.put_nowait(None)
             except queue.Full:
                 pass
+        deadline = time.monotonic() + 1.0
+        for thread in threads:
+            thread.join(timeout=max(deadline - time.monotonic(), 0))
 
     # -- delivery ---------------------------------------------------------------------------------
     def _deliver(
@@ -255,11 +280,13 @@ class Webhooks:
         self._record(delivery)
         if delivery.error_code is not None:
             log.warning("%s webhook for %s: %s", kind, message.sid, delivery.error_message)
+        else:
+            log.info("%s webhook for %s delivered: %s %s -> %s", kind, message.sid, method, url, delivery.status_code)
         return delivery, response if delivery.error_code is None else None
 
     def _record(self, delivery: Delivery) -> None:
         with self._lock:
-            if self._local.generation != self._generation:
+            if self._stale(self._local.job):
                 return  # the emulator was reset while this webhook was on the wire
             self._next_id += 1
             delivery.id = self._next_id
@@ -286,7 +313,9 @@ class Webhooks:
                 if isinstance(verb, twiml.RedirectVerb):
                     redirect = verb
                 else:
-                    delivery.replies.append(self._reply(account, inbound, verb, url))
+                    reply = self._reply(account, inbound, verb, url)
+                    with self._lock:
+                        delivery.replies.append(reply)
             if redirect is None:
                 return
             try:
@@ -308,8 +337,8 @@ class Webhooks:
             result["error_code"], result["error_message"] = TWIML_INVALID, f"Schema validation warning: action {exc}"
             return result
         try:
-            with self.emu.lock:  # a reset cannot slip in between the check and the send
-                if self._local.generation != self._generation:
+            with self.emu.uow.transaction():  # a reset cannot slip in between the check and the send
+                if self._stale(self._local.job):
                     return result
                 message = self.emu.messages.create(
                     account,

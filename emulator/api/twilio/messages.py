@@ -44,7 +44,7 @@ def list_(AccountSid: str):  # noqa: N803, ANN201
         date_sent_before=params.day(args, "DateSent<"),
         date_sent_after=params.day(args, "DateSent>"),
     )
-    result = emulator().messages.list(g.account, filters, page, page_size, args.get("PageToken"))
+    result = emulator().messages.page(g.account, filters, page, page_size, args.get("PageToken"))
     records = [serializers.message(m) for m in result.items]
     filters = params.present(args, FILTERS)
     return serializers.page_2010("messages", result, records, request.path, filters, args.get("PageToken"))

@@ -43,7 +43,7 @@ def create_number(AccountSid: str):  # noqa: N803, ANN201
 
 
 def list_numbers(AccountSid: str):  # noqa: N803, ANN201
-    senders = emulator().numbers.list(g.account, request.args.get("PhoneNumber"), request.args.get("FriendlyName"))
+    senders = emulator().numbers.list_(g.account, request.args.get("PhoneNumber"), request.args.get("FriendlyName"))
     return _page("incoming_phone_numbers", senders, serializers.incoming_phone_number)
 
 

@@ -67,7 +67,7 @@ def create_service():  # noqa: ANN201
 
 
 def list_services():  # noqa: ANN201
-    services = emulator().services.list(g.account)
+    services = emulator().services.list_(g.account)
     return _page("services", services, lambda s: serializers.service(s, _base()))
 
 

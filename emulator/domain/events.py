@@ -1,0 +1,60 @@
+"""The event bus: the domain announces what changed; webhooks, the log and live views listen.
+
+Events of an operation are published after its unit of work committed (nothing is announced for
+a change that did not happen), in the order they were raised. Subscribers are attached before the
+emulator starts, so nothing is emitted to nobody (restore included). A subscriber that raises is
+recorded in the error log and does not disturb the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from .error_log import ErrorLog
+
+log = logging.getLogger("emulator")
+
+# The events and their payload keywords.
+MESSAGE_CREATED = "message_created"  # message (a snapshot)
+STATUS_CHANGED = "status_changed"  # message (a snapshot at that status)
+INBOUND_RECEIVED = "inbound_received"  # account, received (domain.inbound.Received)
+OPT_OUT_RECORDED = "opt_out_recorded"  # record
+OPT_OUT_LIFTED = "opt_out_lifted"  # record
+RESET = "reset"  # account_sid (None: everything)
+RELOADED = "reloaded"  # the state was rebuilt from the store after a failed commit
+
+
+class EventBus:
+    def __init__(self, errors: ErrorLog) -> None:
+        self._subscribers: dict[str, list[Callable[..., None]]] = {}
+        self._errors = errors
+
+    def subscribe(self, event: str, handler: Callable[..., None]) -> None:
+        self._subscribers.setdefault(event, []).append(handler)
+
+    def wants(self, event: str) -> bool:
+        return event in self._subscribers
+
+    def publish(self, event: str, payload: dict[str, Any]) -> None:
+        for handler in self._subscribers.get(event, ()):
+            try:
+                handler(**payload)
+            except Exception as exc:  # one listener must not break the operation or the others
+                self._errors.record(f"event {event} subscriber {getattr(handler, '__qualname__', handler)}", exc)
+
+
+def log_events(bus: EventBus) -> None:
+    """Tell the story at INFO: opt-outs recorded and lifted (which pair, which keyword)."""
+
+    def recorded(record: Any) -> None:
+        scope = record.sender or f"Messaging Service {record.messaging_service_sid}"
+        log.info("opt-out recorded: %s is opted out of %s (%s)", record.recipient, scope, record.source)
+
+    def lifted(record: Any) -> None:
+        scope = record.sender or f"Messaging Service {record.messaging_service_sid}"
+        log.info("opt-out lifted: %s may receive from %s again", record.recipient, scope)
+
+    bus.subscribe(OPT_OUT_RECORDED, recorded)
+    bus.subscribe(OPT_OUT_LIFTED, lifted)
