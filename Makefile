@@ -4,30 +4,43 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run test bench install install-test install-bench clean
+.PHONY: run test lint bench install install-test install-bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# Installs are stamped: they run again only when pyproject.toml changes (the install is editable,
+# so code changes need none), and a second `make run` starts at once.
 # compileall: an editable install leaves our modules uncompiled when PYTHONDONTWRITEBYTECODE is
 # set, and compiling them at every start would cost ~40 ms of cold start.
-install: $(BIN)/python
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	$(BIN)/python -m compileall -q emulator
+	touch $@
 
-install-test: $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	$(BIN)/python -m compileall -q emulator
+	touch $@ $(VENV)/.installed
 
-install-bench: $(BIN)/python
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,fast]'
 	$(BIN)/python -m compileall -q emulator bench
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+install-bench: $(VENV)/.installed-bench
 
 run: install
 	$(BIN)/twilio-emulator serve $(ARGS)
 
-test: install-test
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest -n auto -q
 
 # Benchmarks, printed as a table (BENCH_ARGS="--quick" for a shorter run).

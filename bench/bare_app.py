@@ -17,7 +17,7 @@ def create_bare_app() -> Flask:
     lock = threading.Lock()
 
     @app.post("/2010-04-01/Accounts/<account_sid>/Messages.json")
-    def create(account_sid: str):  # noqa: ANN202
+    def create(account_sid: str):
         form = request.form
         sid = f"SM{next(counter):032x}"
         now = formatdate(usegmt=True)
@@ -34,7 +34,7 @@ def create_bare_app() -> Flask:
         return message, 201
 
     @app.get("/_emulator/health")
-    def health():  # noqa: ANN202
+    def health():
         return {"status": "ok"}
 
     return app

@@ -97,7 +97,7 @@ def _exchange(sock: socket.socket, request: bytes, buffer: bytearray) -> tuple[i
         buffer += chunk
 
 
-def load(port: int, connections: int, seconds: float, body_for=None) -> dict:  # noqa: ANN001
+def load(port: int, connections: int, seconds: float, body_for=None) -> dict:
     """Closed-loop load: each connection sends creates back to back (keep-alive) for `seconds`.
     Raw sockets and pre-built requests keep the load generator's own CPU cost low: it shares the
     machine's two cores with the server."""

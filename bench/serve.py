@@ -20,7 +20,7 @@ def rss_kib() -> int:
     return 0
 
 
-def preload(app, messages: int, opt_outs: int) -> None:  # noqa: ANN001
+def preload(app, messages: int, opt_outs: int) -> None:
     from emulator.api.context import EXTENSION
     from emulator.domain.models import Direction, Status
 
@@ -65,11 +65,11 @@ def main() -> None:
         Granian(target, address="127.0.0.1", port=args.port, interface=Interfaces.WSGI, workers=1,
                 blocking_threads=8, factory=True, log_level="warning").serve()
         return
+    from bare_app import create_bare_app
     from werkzeug.serving import run_simple
 
     from emulator import Settings, create_app
     from emulator.server import QuietRequestHandler, tune_gc
-    from bare_app import create_bare_app
 
     app = create_app(Settings(db=args.db, log_level="WARNING")) if args.app == "emulator" else create_bare_app()
     if args.messages or args.opt_outs:

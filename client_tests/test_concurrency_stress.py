@@ -70,7 +70,7 @@ class Run:
     togglers_done: threading.Event = field(default_factory=threading.Event)
 
 
-def _guard(run: Run, work) -> None:  # noqa: ANN001
+def _guard(run: Run, work) -> None:
     try:
         work()
     except BaseException as exc:  # noqa: BLE001 - reported by the test

@@ -15,7 +15,6 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
 from client_tests.spec import assert_error, assert_matches
-
 from emulator.testing import EmulatorHttpClient, twilio_client
 
 AUTH_MESSAGES = {"Authenticate", "Authentication Error - invalid username"}  # reference 4.2, two periods

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import pytest
@@ -14,7 +14,6 @@ import requests
 from twilio.base.exceptions import TwilioRestException
 
 from client_tests.spec import assert_error, assert_matches
-
 from emulator.testing import twilio_client
 
 MESSAGE = "api.v2010.account.message"
@@ -39,9 +38,9 @@ def message_count(http: requests.Session, messages_url: str) -> int:
 
 # -- the 201 response ------------------------------------------------------------------------------
 def test_raw_create_answers_201_with_the_exact_message_json(http, messages_url, account):
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     response = http.post(messages_url, data={"To": TO, "From": FROM, "Body": "Hello"})
-    after = datetime.now(timezone.utc)
+    after = datetime.now(UTC)
 
     assert response.status_code == 201, response.text
     assert response.headers["Content-Type"].startswith("application/json")
@@ -615,7 +614,7 @@ def test_invalid_boolean_is_20001(http, messages_url):
 
 # -- scheduling (reference 6.2, 6.4) --------------------------------------------------------------------
 def test_schedule_type_without_a_service_is_35118(http, messages_url):
-    send_at = (datetime.now(timezone.utc) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    send_at = (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     data = {"To": TO, "From": FROM, "Body": "later", "ScheduleType": "fixed", "SendAt": send_at}
 
     assert_error(http.post(messages_url, data=data), 35118, 400)

@@ -5,7 +5,7 @@ Expected values come from ../shared/twilio-behaviour.md section 6.5 and the READ
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,7 +14,6 @@ import requests
 from twilio.base.exceptions import TwilioException
 
 from client_tests.spec import assert_error, assert_list_matches, assert_matches
-
 from emulator.testing import twilio_client
 
 LIST_PATH = "/2010-04-01/Accounts/{AccountSid}/Messages.json"
@@ -45,7 +44,7 @@ def send(http: requests.Session, messages_url: str, n: int = 1, to: str = TO, fr
     return sids
 
 
-def get_page(http: requests.Session, url: str, params=None) -> dict:  # noqa: ANN001
+def get_page(http: requests.Session, url: str, params=None) -> dict:
     response = http.get(url, params=params)
     assert response.status_code == 200, response.text
     assert response.headers["Content-Type"].startswith("application/json")
@@ -65,7 +64,7 @@ def sent_day(http: requests.Session, base_url: str, messages_url: str) -> date:
     """The UTC day the account's newest message was sent (read back, not assumed)."""
     message = get_page(http, messages_url)["messages"][0]
     assert message["date_sent"] is not None
-    return parsedate_to_datetime(message["date_sent"]).astimezone(timezone.utc).date()
+    return parsedate_to_datetime(message["date_sent"]).astimezone(UTC).date()
 
 
 # -- order and envelope --------------------------------------------------------------------------------
@@ -258,7 +257,7 @@ def test_sdk_date_sent_filters(client, http, base_url, messages_url):
     a = client.messages.create(to=TO, from_=FROM, body="a")
     b = client.messages.create(to=TO, from_=FROM, body="b")
     day = sent_day(http, base_url, messages_url)
-    midnight = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
     newest_first = [b.sid, a.sid]
 
     assert [m.sid for m in client.messages.list(date_sent=midnight)] == newest_first
@@ -276,7 +275,7 @@ def test_date_sent_filters_across_days(control, http, messages_url):
     [late] = send(http, messages_url, 1)
     page = get_page(http, messages_url)
     assert [m["sid"] for m in page["messages"]] == [late, early]  # newest first
-    days = {m["sid"]: parsedate_to_datetime(m["date_sent"]).astimezone(timezone.utc).date() for m in page["messages"]}
+    days = {m["sid"]: parsedate_to_datetime(m["date_sent"]).astimezone(UTC).date() for m in page["messages"]}
     d1, d3 = days[early], days[late]
     assert d3 - d1 == timedelta(days=2)
     d2 = (d1 + timedelta(days=1)).isoformat()
@@ -302,7 +301,7 @@ def test_sdk_date_sent_filters_across_days(control, client, http, messages_url):
     control.advance_clock(2 * 86400)
     late = client.messages.create(to=TO, from_=FROM, body="late")
     d1 = client.messages(early.sid).fetch().date_sent
-    day1 = datetime(d1.year, d1.month, d1.day, tzinfo=timezone.utc)
+    day1 = datetime(d1.year, d1.month, d1.day, tzinfo=UTC)
     day2 = day1 + timedelta(days=1)
 
     assert [m.sid for m in client.messages.list(date_sent=day1)] == [early.sid]

@@ -15,7 +15,6 @@ import requests
 from twilio.base.exceptions import TwilioRestException
 
 from client_tests.spec import assert_error, assert_list_matches, assert_matches
-
 from emulator.testing import twilio_client
 
 NUMBER = "api.v2010.account.incoming_phone_number"

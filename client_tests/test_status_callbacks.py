@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -100,7 +100,7 @@ def test_raw_dlr_done_date_is_yymmddhhmm_of_the_delivery(client, control, base_u
     assert len(delivered) == 1
     raw = delivered[0].form["RawDlrDoneDate"]
     assert re.fullmatch(r"\d{10}", raw), raw
-    done = datetime.strptime(raw, "%y%m%d%H%M").replace(tzinfo=timezone.utc)
+    done = datetime.strptime(raw, "%y%m%d%H%M").replace(tzinfo=UTC)
     assert abs((emulator_now(base_url) - done).total_seconds()) < 180
 
 

@@ -4,10 +4,8 @@ keyword forwarding, OptOutType and signatures. Expected values come from the beh
 
 from __future__ import annotations
 
-
 import pytest
 from twilio.request_validator import RequestValidator
-
 
 NUMBER = "+15557650001"
 OTHER_NUMBER = "+15557650002"

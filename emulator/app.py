@@ -8,13 +8,12 @@ exist. `shutdown(app)` stops them in the reverse order, after the HTTP server ha
 from __future__ import annotations
 
 import logging
-from collections import deque
-from urllib.parse import parse_qsl
-
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import Flask, Request, Response, g, request
 from werkzeug.exceptions import BadRequest, HTTPException
@@ -40,14 +39,14 @@ class StrictFormParser(FormDataParser):
     """Werkzeug silently drops a form that is not UTF-8 (or keeps bad escapes as text); Twilio-shaped
     input validation needs it refused: a 400 in the path's error shape."""
 
-    def _parse_urlencoded(self, stream, mimetype, content_length, options):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202
+    def _parse_urlencoded(self, stream, mimetype, content_length, options):  # noqa: ANN001, ANN202
         try:
             items = parse_qsl(stream.read().decode("utf-8"), keep_blank_values=True, errors="strict")
         except UnicodeDecodeError:
             raise BadRequest("The request body is not valid UTF-8 form data") from None
         return stream, self.cls(items), self.cls()
 
-    def _parse_multipart(self, stream, mimetype, content_length, options):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202
+    def _parse_multipart(self, stream, mimetype, content_length, options):  # noqa: ANN001, ANN202
         # Werkzeug decodes multipart fields with errors="replace"; a U+FFFD is what is left of a
         # byte that was not UTF-8 (a literal U+FFFD in a Twilio parameter is refused as well).
         result = super()._parse_multipart(stream, mimetype, content_length, options)
@@ -76,7 +75,8 @@ class Gate:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         with self._lock:
             if self._closed:
-                start_response("503 Service Unavailable", [("Content-Type", "application/json"), ("Connection", "close")])
+                headers = [("Content-Type", "application/json"), ("Connection", "close")]
+                start_response("503 Service Unavailable", headers)
                 return [self.CLOSED]
             self._in_flight += 1
         try:

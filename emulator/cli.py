@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="A local Twilio Messaging emulator with Twilio's opt-out rules (STOP/START/HELP, error 21610). "
         "Point the official Twilio SDKs at it instead of api.twilio.com.",
         epilog="Every serve option can also be set by environment: TWILIO_EMULATOR_HOST, _PORT, _ACCOUNTS "
-        "(SID:TOKEN,...), _STRICT_ACCOUNTS, _STRICT_SENDERS, _FIXTURES, _DB, _MAX_MESSAGES, _LOG_LEVEL, _WEBHOOK_TIMEOUT, _WEBHOOK_WORKERS.",
+        "(SID:TOKEN,...), _STRICT_ACCOUNTS, _STRICT_SENDERS, _FIXTURES, _DB, _MAX_MESSAGES, _LOG_LEVEL, "
+        "_WEBHOOK_TIMEOUT, _WEBHOOK_WORKERS.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -68,7 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
         "pip install 'twilio-emulator[fast]')",
     )
     serve.add_argument(
-        "--webhook-timeout", type=float, metavar="SECONDS", help="a webhook slower than this fails with 11200 (default 15)"
+        "--webhook-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="a webhook slower than this fails with 11200 (default 15)",
     )
     serve.add_argument("--webhook-workers", type=int, metavar="N", help="background webhook threads (default 4)")
 
@@ -165,12 +169,11 @@ def _banner(settings: Settings, server: str, port: int, restored: bool) -> str:
         f"  control API: {url}/_emulator",
         "  point the SDK at it: emulator.testing.twilio_client(url, account_sid, token), see the README",
     ]
-    if settings.db:
-        lines.append(
-            f"  state: restored from {settings.db}" + (" (fixture edits are ignored while it holds state; "
-                                                        "POST /_emulator/reset reloads them)" if settings.fixtures else "")
-            if restored else f"  state: new, kept in {settings.db}"
-        )
+    if settings.db and restored:
+        ignored = " (fixture edits are ignored while it holds state; a reset reloads them)" if settings.fixtures else ""
+        lines.append(f"  state: restored from {settings.db}{ignored}")
+    elif settings.db:
+        lines.append(f"  state: new, kept in {settings.db}")
     if settings.fixtures and not restored:
         lines.append(f"  fixtures: loaded from {settings.fixtures}")
     return "\n".join(lines)
@@ -221,8 +224,8 @@ def _table(rows: list[dict], columns: list[str]) -> str:
         return "(none)"
     cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
     return "\n".join(line.rstrip() for line in lines)
 
 
@@ -286,7 +289,8 @@ def scenarios(args: argparse.Namespace) -> int:
         print(f"twilio-emulator: no emulator at {args.url}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps([{"name": r.name, "path": r.path, "passed": r.passed, "report": r.report()} for r in results], indent=2))
+        report = [{"name": r.name, "path": r.path, "passed": r.passed, "report": r.report()} for r in results]
+        print(json.dumps(report, indent=2))
     else:
         for result in results:
             print(result.report())

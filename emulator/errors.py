@@ -123,7 +123,9 @@ class QueueFull(TwilioError):
 
 class NotReachable(TwilioError):
     code = 21612
-    message = "The 'To' phone number: {to}, is not currently reachable using the 'From' phone number: {from_} via {channel}."
+    message = (
+        "The 'To' phone number: {to}, is not currently reachable using the 'From' phone number: {from_} via {channel}."
+    )
 
 
 class NotMobile(TwilioError):

@@ -13,15 +13,22 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from .settings import Settings
-from .testing import ControlClient, EmulatorServer, twilio_client as make_client
+from .testing import ControlClient, EmulatorServer
+from .testing import twilio_client as make_client
 
 URL_OPTION = "--twilio-emulator-url"
 URL_ENV = "TWILIO_EMULATOR_URL"
+# The control client and the last error id when the test's emulator was reset.
+ERRORS_SEEN = pytest.StashKey[tuple[ControlClient, int]]()
+# The emulator collected scenario files run against (one per test process).
+SCENARIO_SERVER = pytest.StashKey["EmulatorServer | _External"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,7 +59,9 @@ def twilio_emulator_settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
-def twilio_emulator_server(request: pytest.FixtureRequest, twilio_emulator_settings: Settings):
+def twilio_emulator_server(
+    request: pytest.FixtureRequest, twilio_emulator_settings: Settings
+) -> Iterator[EmulatorServer | _External]:
     url = request.config.getoption(URL_OPTION) or os.environ.get(URL_ENV)
     server = _External(url) if url else EmulatorServer(twilio_emulator_settings).start()
     yield server
@@ -60,28 +69,41 @@ def twilio_emulator_server(request: pytest.FixtureRequest, twilio_emulator_setti
 
 
 @pytest.fixture
-def twilio_emulator(twilio_emulator_server) -> ControlClient:
+def twilio_emulator(
+    request: pytest.FixtureRequest, twilio_emulator_server: EmulatorServer | _External
+) -> ControlClient:
     """The control API of a freshly reset emulator: inbound(), messages(), opt_outs(), auto_replies(),
-    settings(), webhooks(), wait_for_webhooks(), advance(), advance_clock(), faults()."""
-    twilio_emulator_server.control.reset()
-    return twilio_emulator_server.control
+    settings(), webhooks(), wait_for_webhooks(), advance(), advance_clock(), faults(), errors().
+
+    A test during which the emulator raised an error inside itself (a handler, a webhook worker, a
+    scheduled task) fails, with the traceback, even if the test's own assertions passed."""
+    control = twilio_emulator_server.control
+    control.reset()
+    request.node.stash[ERRORS_SEEN] = (control, control.last_error_id())
+    return control
 
 
 @pytest.fixture
-def twilio_account(twilio_emulator) -> tuple[str, str]:
+def twilio_account(twilio_emulator: ControlClient) -> tuple[str, str]:
     """A fresh (AccountSid, AuthToken) of its own, created on first use."""
     return "AC" + secrets.token_hex(16), secrets.token_hex(16)
 
 
 @pytest.fixture
-def twilio_client(twilio_emulator_server, twilio_account):
+def twilio_client(twilio_emulator_server: EmulatorServer | _External, twilio_account: tuple[str, str]) -> Any:
     """The official twilio.rest.Client, pointed at the emulator for every Twilio domain."""
     return make_client(twilio_emulator_server.url, *twilio_account)
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Generator[None, Any, Any]:
     report = yield
+    if report.when == "call" and report.passed and ERRORS_SEEN in item.stash:
+        control, mark = item.stash[ERRORS_SEEN]
+        raised = control.errors(since=mark)
+        if raised:
+            report.outcome = "failed"
+            report.longrepr = _errors_report(raised)
     if report.when == "call" and report.failed:
         server = getattr(item, "funcargs", {}).get("twilio_emulator_server")
         if server is not None:
@@ -89,17 +111,28 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
+def _errors_report(raised: list[dict]) -> str:
+    lines = [f"the Twilio emulator raised {len(raised)} error(s) inside itself during this test:"]
+    for error in raised:
+        lines += [f"- in {error['where']}: {error['error']}", error["traceback"].rstrip()]
+    return "\n".join(lines)
+
+
 def _recent(control: ControlClient) -> str:
     try:
         requests_seen = control.requests()
-    except Exception as exc:  # the emulator may be what broke
+    except Exception as exc:  # noqa: BLE001 - the emulator may be what broke: say so in the report
         return f"(could not ask the emulator: {exc})"
     if not requests_seen:
         return "(no requests since the reset)"
-    lines = [
-        f"{r['method']} {r['path']} -> {r['status']}" + (f" [{r['error_code']}] {r['error_message']}" if r["error_code"] else "")
-        for r in requests_seen
-    ]
+    lines = []
+    for r in requests_seen:
+        line = f"{r['method']} {r['path']} -> {r['status']}"
+        if r["error_code"]:
+            line += f" [{r['error_code']}] {r['error_message']}" + (
+                f" (why: {r['reason']})" if r.get("reason") not in (None, r["error_message"]) else ""
+            )
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -123,9 +156,9 @@ class ScenarioItem(pytest.Item):
         from . import scenarios
         from .testing import WebhookReceiver
 
-        server = getattr(self.config, "_twilio_scenario_server", None)
+        server = self.config.stash.get(SCENARIO_SERVER, None)
         if server is None:
-            server = self.config._twilio_scenario_server = _session_server(self.config)
+            server = self.config.stash[SCENARIO_SERVER] = _session_server(self.config)
         scenario = scenarios.load(self.path)
         with WebhookReceiver() as receiver:
             result = scenarios.run(scenario, server.url, receiver=receiver)

@@ -19,7 +19,8 @@ steps; each step does one thing and states what must follow:
     expect = { http_status = 400, error_code = 21610 }
 
 Actions: send, inbound, settings, advanced_opt_out, advance (clock seconds), step (manual
-progression), cancel (a scheduled send), wait (webhooks). Expectations: see EXPECT_KEYS.
+progression), cancel (a scheduled send), check (expectations only). Every step waits for the
+webhooks it caused before its expectations are checked. Expectations: see EXPECT_KEYS.
 """
 
 from __future__ import annotations
@@ -118,14 +119,15 @@ def load(path: str | Path) -> Scenario:
             raise ScenarioError(f"{path}: step {i} needs exactly one action of {', '.join(ACTIONS)}")
         if not isinstance(step[actions[0]], dict) or not isinstance(step.get("expect", {}), dict):
             raise ScenarioError(f"{path}: step {i}: {actions[0]} and expect must be tables, e.g. {{ body = \"STOP\" }}")
-        extra = set(step) - {*ACTIONS, "expect"}
-        if extra:
-            raise ScenarioError(f"{path}: step {i}: unknown key(s) {', '.join(sorted(extra))}")
+        extra_keys = set(step) - {*ACTIONS, "expect"}
+        if extra_keys:
+            raise ScenarioError(f"{path}: step {i}: unknown key(s) {', '.join(sorted(extra_keys))}")
         bad = set(step.get("expect", {})) - set(EXPECT_KEYS)
         if bad:
             raise ScenarioError(f"{path}: step {i}: unknown expectation(s) {', '.join(sorted(bad))}")
         if "send" in step and set(step["send"]) - SEND_KEYS:
-            raise ScenarioError(f"{path}: step {i}: unknown send key(s) {', '.join(sorted(set(step['send']) - SEND_KEYS))}")
+            unknown_send = ", ".join(sorted(set(step["send"]) - SEND_KEYS))
+            raise ScenarioError(f"{path}: step {i}: unknown send key(s) {unknown_send}")
     return Scenario(
         name=path.stem,
         path=str(path),
@@ -172,7 +174,8 @@ class _Runner:
         self.webhooks = receiver.url("").rstrip("/") if receiver is not None else None
         self.session = requests.Session()
         self.sid = "AC" + secrets.token_hex(16)
-        self.session.auth = (self.sid, secrets.token_hex(16))
+        self.token = secrets.token_hex(16)
+        self.session.auth = (self.sid, self.token)
         self.last_sid: str | None = None
 
     def control(self, method: str, path: str, **kwargs: Any) -> requests.Response:
@@ -194,7 +197,7 @@ class _Runner:
                     self.receiver.respond(path, answer.get("body", ""), answer.get("status", 200))
         account = _replace_placeholders(dict(scenario.account), self.webhooks)
         account["sid"] = self.sid
-        account["auth_token"] = self.session.auth[1]
+        account["auth_token"] = self.token
         response = self.control("POST", "/fixtures", json={"accounts": [account]})
         if response.status_code != 204:
             raise ScenarioError(f"the [account] table was refused: {response.json().get('error')}")
@@ -247,7 +250,8 @@ class _Runner:
         actual["http_status"] = self.control("PUT", f"/services/{service}/advanced-opt-out", json=args).status_code
 
     def do_advance(self, args: dict, actual: dict) -> None:
-        actual["http_status"] = self.control("POST", "/clock/advance", json={"Seconds": args.get("seconds", 0)}).status_code
+        response = self.control("POST", "/clock/advance", json={"Seconds": args.get("seconds", 0)})
+        actual["http_status"] = response.status_code
 
     def do_step(self, args: dict, actual: dict) -> None:
         payload = {"AccountSid": self.sid, "Steps": args.get("steps", 1), "UntilFinal": args.get("until_final", False)}
@@ -311,7 +315,8 @@ class _Runner:
         if "opt_outs" in expect:
             want = {key(s) for s in expect["opt_outs"]}
             if want != have:
-                fail(f"opt-out records differ: missing {sorted(want - have, key=str)}, unexpected {sorted(have - want, key=str)}")
+                missing, unexpected = sorted(want - have, key=str), sorted(have - want, key=str)
+                fail(f"opt-out records differ: missing {missing}, unexpected {unexpected}")
         for spec in expect.get("opt_outs_include", []):
             if key(spec) not in have:
                 fail(f"expected opt-out record {spec}, have {sorted(have, key=str)}")
@@ -325,9 +330,10 @@ class _Runner:
             return
         got = self.receiver.requests[seen:]
         if len(got) != len(wanted):
-            fail(f"expected {len(wanted)} webhook(s), got {len(got)}: {[(r.path, r.form.get('Body') or r.form.get('MessageStatus')) for r in got]}")
+            summary = [(r.path, r.form.get("Body") or r.form.get("MessageStatus")) for r in got]
+            fail(f"expected {len(wanted)} webhook(s), got {len(got)}: {summary}")
             return
-        for i, (want, request) in enumerate(zip(wanted, got)):
+        for i, (want, request) in enumerate(zip(wanted, got, strict=True)):
             if "path" in want and want["path"] != request.path:
                 fail(f"webhook {i}: expected path {want['path']!r}, got {request.path!r}")
             for name, value in want.get("params", {}).items():
@@ -348,6 +354,7 @@ def run_paths(paths: list[str | Path], base_url: str | None = None) -> list[Scen
         files.extend(sorted(p.glob("*.toml")) if p.is_dir() else [p])
     results = []
     server = EmulatorServer().start() if base_url is None else None
+    url = base_url or server.url  # type: ignore[union-attr]  # one of the two is set
     try:
         with WebhookReceiver() as receiver:
             for file in files:
@@ -356,7 +363,7 @@ def run_paths(paths: list[str | Path], base_url: str | None = None) -> list[Scen
                 except ScenarioError as exc:
                     results.append(ScenarioResult(file.stem, str(file), error=str(exc)))
                     continue
-                results.append(run(scenario, base_url or server.url, receiver=receiver))
+                results.append(run(scenario, url, receiver=receiver))
     finally:
         if server is not None:
             server.stop()

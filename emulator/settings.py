@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}\Z")
@@ -28,7 +30,6 @@ class Settings:
     webhook_timeout: float = 15.0  # seconds before a webhook counts as failed (11200)
     webhook_workers: int = 4  # background delivery threads
     webhook_queue_size: int = 10000  # pending webhooks kept before new ones are dropped
-    extra: dict = field(default_factory=dict, compare=False)  # room for later subsystems' knobs
 
     def __post_init__(self) -> None:
         for sid, token in self.accounts:
@@ -46,7 +47,7 @@ class Settings:
         if self.webhook_timeout <= 0 or self.webhook_workers < 1 or self.webhook_queue_size < 1:
             raise ValueError("webhook_timeout, webhook_workers and webhook_queue_size must be positive")
 
-    def with_(self, **changes: object) -> Settings:
+    def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
     def to_env(self) -> dict[str, str]:
@@ -54,7 +55,7 @@ class Settings:
         env = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name == "extra" or value is None:
+            if value is None:
                 continue
             if f.name == "accounts":
                 value = ",".join(f"{sid}:{token}" for sid, token in value)
@@ -64,14 +65,14 @@ class Settings:
         return env
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}
         for f in fields(cls):
             raw = env.get(f"TWILIO_EMULATOR_{f.name.upper()}")
-            if raw is None or f.name == "extra":
+            if raw is None:
                 continue
-            kind = f.type.removesuffix(" | None")
+            kind = str(f.type).removesuffix(" | None")
             if f.name == "accounts":
                 values[f.name] = parse_accounts(raw.split(","))
             elif kind == "bool":

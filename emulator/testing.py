@@ -83,8 +83,9 @@ class ControlClient:
             raise EmulatorError(response.status_code, response.json().get("error", response.text))
         return response.json() if response.content else None
 
-    def reset(self) -> None:
-        self._call("POST", "/reset")
+    def reset(self, account_sid: str | None = None) -> None:
+        """Back to the declared accounts and fixtures: everything, or only `account_sid`'s state."""
+        self._call("POST", "/reset", json={"AccountSid": account_sid} if account_sid else None)
 
     def inbound(
         self, from_: str, to: str, body: str = "", channel: str = "sms", media_urls: list[str] | None = None
@@ -101,6 +102,15 @@ class ControlClient:
     def requests(self) -> list[dict]:
         """The requests the emulator served since the last reset (method, path, status, error code)."""
         return self._call("GET", "/requests")["requests"]
+
+    def errors(self, since: int = 0) -> list[dict]:
+        """Errors raised inside the emulator (a handler, a webhook worker, a scheduled task, a
+        commit), after the one with id `since`: id, where, error, traceback, time."""
+        return self._call("GET", "/errors", params={"since": since})["errors"]
+
+    def last_error_id(self) -> int:
+        """The id of the newest error so far (0: none), to ask `errors(since=...)` later."""
+        return self._call("GET", "/errors", params={"since": 2**53})["last_id"]
 
     def opt_outs(self, account_sid: str | None = None, recipient: str | None = None) -> list[dict]:
         params = {k: v for k, v in (("AccountSid", account_sid), ("Recipient", recipient)) if v}
@@ -157,7 +167,7 @@ class WebhookReceiver:
         self.requests: list[RecordedRequest] = []
         self._answers: dict[str, tuple[int, str, float, str]] = {}
         self._lock = threading.Lock()
-        self._server = make_server("127.0.0.1", 0, self._app, threaded=True, request_handler=QuietRequestHandler)
+        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=QuietRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_SECONDS,), daemon=True)
 
     def url(self, path: str = "/") -> str:
@@ -172,8 +182,10 @@ class WebhookReceiver:
         with self._lock:
             return [r for r in self.requests if path is None or r.path == path]
 
-    @Request.application
-    def _app(self, request: Request) -> Response:
+    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return self._answer(Request(environ))(environ, start_response)
+
+    def _answer(self, request: Request) -> Response:
         recorded = RecordedRequest(
             method=request.method,
             path=request.path,

@@ -599,7 +599,7 @@ def _credentials(creds: tuple) -> str | None:
     raise AssertionError(kind)
 
 
-def send(client, rendered: Rendered):  # noqa: ANN001, ANN201
+def send(client, rendered: Rendered):
     return client.open(
         rendered.path,
         method=rendered.method,
@@ -610,7 +610,7 @@ def send(client, rendered: Rendered):  # noqa: ANN001, ANN201
 
 
 # -- the promise, checked on every response ----------------------------------------------------------------
-def assert_promise(response, rendered: Rendered | str) -> None:  # noqa: ANN001
+def assert_promise(response, rendered: Rendered | str) -> None:
     status = response.status_code
     served_path = response.request.path
     where = f"{rendered!r} -> {status} {response.get_data()[:400]!r}"
@@ -660,7 +660,7 @@ def app():
     shutdown(application)
 
 
-def build_world(client, *, scheduled: bool = True) -> dict[str, str]:  # noqa: ANN001
+def build_world(client, *, scheduled: bool = True) -> dict[str, str]:
     """Reset, then give ACCOUNT a number, a short code, messages, a service with a pool, an opt-out
     (and a scheduled message), and OTHER a number, a message and a service."""
 
@@ -718,7 +718,7 @@ FUZZ = settings(
 @pytest.mark.parametrize("route", ROUTES, ids=[r.rule for r in ROUTES])
 @FUZZ
 @given(data=st.data())
-def test_every_route_holds_its_promise_under_any_request(app, route, data):  # noqa: ANN001
+def test_every_route_holds_its_promise_under_any_request(app, route, data):
     req = data.draw(requests_([route]), label="request")
     client = app.test_client()
     world = build_world(client)
@@ -732,7 +732,7 @@ def test_every_route_holds_its_promise_under_any_request(app, route, data):  # n
 @pytest.mark.parametrize("route", CONTROL_ROUTES, ids=[r.rule for r in CONTROL_ROUTES])
 @settings(FUZZ, max_examples=DEEP or 10)
 @given(data=st.data())
-def test_control_routes_hold_their_promise_under_any_json(app, route, data):  # noqa: ANN001
+def test_control_routes_hold_their_promise_under_any_json(app, route, data):
     """The control API reads JSON: random JSON shapes (keys mostly its own field names)."""
     req = data.draw(requests_([route]), label="request")
     req = dataclasses.replace(req, body=("json", data.draw(json_body, label="json"), "application/json"))
@@ -745,7 +745,7 @@ def test_control_routes_hold_their_promise_under_any_json(app, route, data):  # 
     assert_promise(response, rendered)
 
 
-def _snapshot(client) -> dict[str, Any]:  # noqa: ANN001
+def _snapshot(client) -> dict[str, Any]:
     """Everything the victim (ACCOUNT) owns, read back through the API; messages paged by 7."""
     auth = {"Authorization": _basic(ACCOUNT, TOKEN)}
     messages = []
@@ -791,7 +791,7 @@ BURST = settings(FUZZ, max_examples=DEEP // 10 or 20)
 @pytest.mark.parametrize("store", ["memory", "sqlite"])
 @BURST
 @given(data=st.data())
-def test_a_burst_of_garbage_never_loses_or_corrupts_state(integrity_apps, store, data):  # noqa: ANN001
+def test_a_burst_of_garbage_never_loses_or_corrupts_state(integrity_apps, store, data):
     """Messages, numbers, services, pools, opt-outs and auto-replies of an account are exactly as they
     were after a burst of random requests, one to every route in a random order (they may use the
     other account freely; near-valid writes to the victim come with wrong, missing or garbage
@@ -827,7 +827,7 @@ def test_a_burst_of_garbage_never_loses_or_corrupts_state(integrity_apps, store,
 
 # -- explicit edge cases -------------------------------------------------------------------------------------------
 @pytest.fixture
-def world(app):  # noqa: ANN001
+def world(app):
     client = app.test_client()
     return client, build_world(client)
 
@@ -836,7 +836,7 @@ AUTH = {"Authorization": _basic(ACCOUNT, TOKEN)}
 MESSAGES = f"/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
 
 
-def _messages(client) -> list[dict]:  # noqa: ANN001
+def _messages(client) -> list[dict]:
     return client.get(f"{MESSAGES}?PageSize=1000", headers=AUTH).get_json()["messages"]
 
 
@@ -847,7 +847,7 @@ def _messages(client) -> list[dict]:  # noqa: ANN001
 )
 @pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "application/json",
                                           "multipart/form-data; boundary=x", "application/octet-stream"])
-def test_a_2mb_body_is_refused_in_the_paths_error_shape(world, path, content_type):  # noqa: ANN001
+def test_a_2mb_body_is_refused_in_the_paths_error_shape(world, path, content_type):
     client, _ = world
     before = _messages(client)
     data = b"Body=" + b"x" * (2 * 1024 * 1024)
@@ -874,7 +874,7 @@ def test_a_2mb_body_is_refused_in_the_paths_error_shape(world, path, content_typ
      (b"=&&=&%&To", 400, 21604),
      (b"%%%%%%", 400, 21604)],
 )
-def test_percent_encoding_errors_are_refused_or_read_literally(world, data, status, code):  # noqa: ANN001
+def test_percent_encoding_errors_are_refused_or_read_literally(world, data, status, code):
     client, _ = world
     before = _messages(client)
     response = client.post(MESSAGES, data=data, headers={**AUTH, "Content-Type": "application/x-www-form-urlencoded"})
@@ -888,7 +888,7 @@ def test_percent_encoding_errors_are_refused_or_read_literally(world, data, stat
         assert _messages(client)[1:] == before
 
 
-def test_percent_encoding_errors_in_the_query_are_refused_or_ignored(world):  # noqa: ANN001
+def test_percent_encoding_errors_in_the_query_are_refused_or_ignored(world):
     client, _ = world
     for query in (b"PageSize=%", b"PageSize=%ZZ", b"Page=%FF", b"To=%FF%FE", b"%=%", b"PageToken=PA%00"):
         response = client.get(MESSAGES, query_string=query.decode("latin-1"), headers=AUTH)
@@ -896,7 +896,7 @@ def test_percent_encoding_errors_in_the_query_are_refused_or_ignored(world):  # 
         assert response.status_code in (200, 400)
 
 
-def test_duplicate_keys_take_one_value_and_nothing_breaks(world):  # noqa: ANN001
+def test_duplicate_keys_take_one_value_and_nothing_breaks(world):
     client, _ = world
     before = _messages(client)
     data = "To=%2B15551230009&To=garbage&From=%2B15557650001&From=%2B15005550001&Body=first&Body=second"
@@ -918,7 +918,7 @@ def test_duplicate_keys_take_one_value_and_nothing_breaks(world):  # noqa: ANN00
 )
 @pytest.mark.parametrize("path", [MESSAGES, f"/2010-04-01/Accounts/{ACCOUNT}/IncomingPhoneNumbers.json",
                                   f"/2010-04-01/Accounts/{ACCOUNT}/SMS/ShortCodes.json", "/v1/Services"])
-def test_paging_parameters_out_of_range(world, query, status, path):  # noqa: ANN001
+def test_paging_parameters_out_of_range(world, query, status, path):
     client, _ = world
     if "DateSent" in query and path != MESSAGES:
         status = 200  # only Messages filters by DateSent
@@ -933,7 +933,7 @@ def test_paging_parameters_out_of_range(world, query, status, path):  # noqa: AN
         assert records == [] or "DateSent" in query
 
 
-def test_unknown_query_parameters_are_ignored(world):  # noqa: ANN001
+def test_unknown_query_parameters_are_ignored(world):
     client, _ = world
     plain = client.get(MESSAGES, headers=AUTH).get_json()["messages"]
     odd = client.get(MESSAGES, query_string="Foo=bar&%00=%00&To%00=1&Unknown=" + "x" * 10_000, headers=AUTH)
@@ -951,7 +951,7 @@ def test_unknown_query_parameters_are_ignored(world):  # noqa: ANN001
      "/v1/Services/{MG}/PhoneNumbers/%00", "/v1/Services/{MG}/Ünïcödé", "/2010-04-01/☃", "/%00", "/☃"],
 )
 @pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])
-def test_paths_with_nul_and_unicode_are_twilio_404s(world, path, method):  # noqa: ANN001
+def test_paths_with_nul_and_unicode_are_twilio_404s(world, path, method):
     client, w = world
     path = path.replace("{AC}", ACCOUNT).replace("{MG}", w["service"])
     response = client.open(path, method=method, headers=AUTH)
@@ -962,7 +962,7 @@ def test_paths_with_nul_and_unicode_are_twilio_404s(world, path, method):  # noq
 
 @pytest.mark.parametrize("path", ["/_emulator/%00", "/_emulator/☃", "/_emulator/accounts/%00/settings",
                                   "/_emulator/services/%00/advanced-opt-out", "/_emulator/services/☃/advanced-opt-out"])
-def test_control_paths_with_nul_and_unicode_answer_control_errors(world, path):  # noqa: ANN001
+def test_control_paths_with_nul_and_unicode_answer_control_errors(world, path):
     client, _ = world
     response = client.put(path, json={"enabled": True})
     assert_promise(response, f"PUT {path}")
@@ -971,7 +971,7 @@ def test_control_paths_with_nul_and_unicode_answer_control_errors(world, path): 
 
 @pytest.mark.parametrize("method", ["PROPFIND", "TRACE", "CONNECT", "FOO", "PATCH", "PUT"])
 @pytest.mark.parametrize("path", [MESSAGES, "/v1/Services", "/_emulator/inbound", "/_emulator/health"])
-def test_odd_methods_are_405_in_the_paths_error_shape(world, method, path):  # noqa: ANN001
+def test_odd_methods_are_405_in_the_paths_error_shape(world, method, path):
     client, _ = world
     response = client.open(path, method=method, headers=AUTH)
     assert_promise(response, f"{method} {path}")
@@ -987,7 +987,7 @@ def test_odd_methods_are_405_in_the_paths_error_shape(world, method, path):  # n
      _basic(ACCOUNT, TOKEN + "\n"), _basic(" " + ACCOUNT, TOKEN), _basic("\x00", "\x00"),
      "Basic " + "A" * 100_000, _basic(ACCOUNT, TOKEN)[:-2]],
 )
-def test_bad_credentials_are_20003(world, header):  # noqa: ANN001
+def test_bad_credentials_are_20003(world, header):
     client, _ = world
     for path in (MESSAGES, "/v1/Services"):
         response = client.get(path, headers={"Authorization": header})
@@ -996,7 +996,7 @@ def test_bad_credentials_are_20003(world, header):  # noqa: ANN001
         assert response.get_json()["code"] == 20003
 
 
-def test_non_utf8_urlencoded_form_is_refused_on_every_twilio_write(world):  # noqa: ANN001
+def test_non_utf8_urlencoded_form_is_refused_on_every_twilio_write(world):
     client, w = world
     before = _messages(client)
     paths = [MESSAGES, f"{MESSAGES[:-5]}/{w['message']}.json",
@@ -1011,7 +1011,7 @@ def test_non_utf8_urlencoded_form_is_refused_on_every_twilio_write(world):  # no
     assert _messages(client) == before
 
 
-def test_deeply_nested_but_parsable_json_is_a_control_error(world):  # noqa: ANN001
+def test_deeply_nested_but_parsable_json_is_a_control_error(world):
     client, _ = world
     nested = "[" * 200 + "]" * 200
     response = client.post("/_emulator/inbound", data=nested, content_type="application/json")
@@ -1022,14 +1022,14 @@ def test_deeply_nested_but_parsable_json_is_a_control_error(world):  # noqa: ANN
 # -- regressions: inputs that answered 500 or broke an account when this file was written ----------------------
 # Each was found by the properties above (or while writing them) and has been fixed; the tests pin the fix.
 @pytest.mark.parametrize("password", ["pässword", "☃", "\u0080"])
-def test_a_non_ascii_password_of_an_existing_account_is_20003(world, password):  # noqa: ANN001
+def test_a_non_ascii_password_of_an_existing_account_is_20003(world, password):
     client, _ = world
     response = client.get(MESSAGES, headers={"Authorization": _basic(ACCOUNT, password)})
     assert_promise(response, f"GET {MESSAGES} with password {password!r}")
     assert response.status_code == 401 and response.get_json()["code"] == 20003
 
 
-def test_an_api_key_presented_with_a_non_ascii_secret_is_20003(world):  # noqa: ANN001
+def test_an_api_key_presented_with_a_non_ascii_secret_is_20003(world):
     client, _ = world
     key = "SK" + "5" * 32
     assert client.get(MESSAGES, headers={"Authorization": _basic(key, "secret")}).status_code == 200
@@ -1039,7 +1039,7 @@ def test_an_api_key_presented_with_a_non_ascii_secret_is_20003(world):  # noqa: 
 
 
 @pytest.mark.parametrize("how", ["settings", "first-use"])
-def test_a_non_ascii_auth_token_keeps_working(world, how):  # noqa: ANN001
+def test_a_non_ascii_auth_token_keeps_working(world, how):
     client, _ = world
     sid, token = "AC" + "d4" * 16, "tökén"
     if how == "settings":
@@ -1054,7 +1054,7 @@ def test_a_non_ascii_auth_token_keeps_working(world, how):  # noqa: ANN001
     assert wrong.status_code == 401
 
 
-def test_an_account_sid_with_a_trailing_newline_is_refused(world):  # noqa: ANN001
+def test_an_account_sid_with_a_trailing_newline_is_refused(world):
     client, _ = world
     for path in ("/v1/Services", f"/2010-04-01/Accounts/{ACCOUNT}%0A/Messages.json"):
         response = client.get(path, headers={"Authorization": _basic(ACCOUNT + "\n", TOKEN)})
@@ -1064,7 +1064,7 @@ def test_an_account_sid_with_a_trailing_newline_is_refused(world):  # noqa: ANN0
 
 @pytest.mark.parametrize("path", ["/_emulator/inbound", "/_emulator/fixtures", "/_emulator/faults",
                                   "/_emulator/clock/advance", "/_emulator/accounts/" + ACCOUNT + "/settings"])
-def test_deeply_nested_json_is_a_control_400(world, path):  # noqa: ANN001
+def test_deeply_nested_json_is_a_control_400(world, path):
     client, _ = world
     method = "PUT" if path.endswith(("/faults", "/settings")) else "POST"
     response = client.open(path, method=method, data="[" * 100_000, content_type="application/json")
@@ -1088,7 +1088,7 @@ WRONG_TYPE_FIXTURES = {
 
 
 @pytest.mark.parametrize("name", sorted(WRONG_TYPE_FIXTURES))
-def test_fixture_values_of_the_wrong_type_are_a_400_and_change_nothing_that_was_there(world, name):  # noqa: ANN001
+def test_fixture_values_of_the_wrong_type_are_a_400_and_change_nothing_that_was_there(world, name):
     client, _ = world
     before = _messages(client), client.get("/_emulator/opt-outs").get_json()
     response = client.post("/_emulator/fixtures", json=WRONG_TYPE_FIXTURES[name])
@@ -1112,7 +1112,7 @@ SERVICE_FIELDS_OF_THE_WRONG_TYPE = {
 
 
 @pytest.mark.parametrize("name", sorted(SERVICE_FIELDS_OF_THE_WRONG_TYPE))
-def test_fixture_service_fields_of_the_wrong_type_are_a_400(world, name):  # noqa: ANN001
+def test_fixture_service_fields_of_the_wrong_type_are_a_400(world, name):
     client, _ = world
     service = {"friendly_name": "f", "phone_numbers": ["+15557659998"], **SERVICE_FIELDS_OF_THE_WRONG_TYPE[name]}
     document = {"accounts": [{"sid": "AC" + "e5" * 16, "auth_token": "t",
@@ -1123,7 +1123,7 @@ def test_fixture_service_fields_of_the_wrong_type_are_a_400(world, name):  # noq
 
 
 @pytest.mark.parametrize("pattern", ["a{4294967296}", "(" * 5000 + ")" * 5000, "(?", "\\"])
-def test_fault_patterns_that_cannot_compile_are_a_400(world, pattern):  # noqa: ANN001
+def test_fault_patterns_that_cannot_compile_are_a_400(world, pattern):
     client, _ = world
     response = client.put("/_emulator/faults", json={"faults": [{"pattern": pattern}]})
     assert_promise(response, f"PUT /_emulator/faults pattern {pattern[:20]!r}")
@@ -1131,7 +1131,7 @@ def test_fault_patterns_that_cannot_compile_are_a_400(world, pattern):  # noqa: 
     assert client.get("/_emulator/faults").get_json() == {"faults": []}
 
 
-def test_the_clock_cannot_be_advanced_into_a_broken_state(app):  # noqa: ANN001
+def test_the_clock_cannot_be_advanced_into_a_broken_state(app):
     """800 advances of the documented maximum (10 years) would pass year 9999."""
     client = app.test_client()
     client.post("/_emulator/reset")
@@ -1152,7 +1152,7 @@ def test_the_clock_cannot_be_advanced_into_a_broken_state(app):  # noqa: ANN001
         client.post("/_emulator/reset")
 
 
-def test_a_non_utf8_multipart_form_is_refused_like_an_urlencoded_one(world):  # noqa: ANN001
+def test_a_non_utf8_multipart_form_is_refused_like_an_urlencoded_one(world):
     client, _ = world
     before = _messages(client)
     data, content_type = _multipart([("To", "+15551230001"), ("From", "+15557650001"), ("Body", "caf\xe9")], "latin-1")
@@ -1162,7 +1162,7 @@ def test_a_non_utf8_multipart_form_is_refused_like_an_urlencoded_one(world):  # 
     assert _messages(client) == before
 
 
-def test_a_non_utf8_inbound_form_is_refused(world):  # noqa: ANN001
+def test_a_non_utf8_inbound_form_is_refused(world):
     client, _ = world
     before = client.get(f"/_emulator/messages?AccountSid={ACCOUNT}").get_json()
     response = client.post("/_emulator/inbound", data=b"From=%2B15551230004&To=%2B15557650001&Body=caf%E9",

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
 
 import pytest
 import requests
@@ -84,61 +79,28 @@ def test_migrations_bring_a_new_file_to_the_latest_version(tmp_path):
     assert SqliteStore(path).schema_version == latest
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(db: str, port: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "emulator", "serve", "--port", str(port), "--db", db, "--log-level", "WARNING"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/_emulator/health", timeout=1).ok:
-                return process
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    process.kill()
-    raise AssertionError("the emulator did not start")
-
-
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
-def test_an_acknowledged_opt_out_survives_sigkill(tmp_path):
+def test_an_acknowledged_opt_out_survives_sigkill(tmp_path, serve):
     db = str(tmp_path / "killed.db")
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    process = _serve(db, port)
-    try:
-        sent = requests.post(
-            f"{base}/2010-04-01/Accounts/{AC}/Messages.json",
-            data={"To": HANDSET, "From": NUMBER, "Body": "hi"},
-            auth=(AC, "token"),
-            timeout=5,
-        )
-        assert sent.status_code == 201
-        stop = requests.post(f"{base}/_emulator/inbound", json={"From": HANDSET, "To": NUMBER, "Body": "STOP"}, timeout=5)
-        assert stop.status_code == 201 and stop.json()["opt_out_type"] == "STOP"
-    finally:
-        os.kill(process.pid, signal.SIGKILL)  # right after the acknowledgement: no clean shutdown
-        process.wait()
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    process = _serve(db, port)
-    try:
-        records = requests.get(f"{base}/_emulator/opt-outs", params={"Recipient": HANDSET}, timeout=5).json()
-        assert [(r["sender"], r["recipient"]) for r in records["opt_outs"]] == [(NUMBER, HANDSET)]
-        refused = requests.post(
-            f"{base}/2010-04-01/Accounts/{AC}/Messages.json",
-            data={"To": HANDSET, "From": NUMBER, "Body": "again"},
-            auth=(AC, "token"),
-            timeout=5,
-        )
-        assert refused.status_code == 400 and refused.json()["code"] == 21610
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    first = serve("--db", db)
+    base = first.url
+    sent = requests.post(
+        f"{base}/2010-04-01/Accounts/{AC}/Messages.json",
+        data={"To": HANDSET, "From": NUMBER, "Body": "hi"},
+        auth=(AC, "token"),
+        timeout=5,
+    )
+    assert sent.status_code == 201
+    stop = requests.post(f"{base}/_emulator/inbound", json={"From": HANDSET, "To": NUMBER, "Body": "STOP"}, timeout=5)
+    assert stop.status_code == 201 and stop.json()["opt_out_type"] == "STOP"
+    first.kill()  # right after the acknowledgement: no clean shutdown
+    base = serve("--db", db).url
+    records = requests.get(f"{base}/_emulator/opt-outs", params={"Recipient": HANDSET}, timeout=5).json()
+    assert [(r["sender"], r["recipient"]) for r in records["opt_outs"]] == [(NUMBER, HANDSET)]
+    refused = requests.post(
+        f"{base}/2010-04-01/Accounts/{AC}/Messages.json",
+        data={"To": HANDSET, "From": NUMBER, "Body": "again"},
+        auth=(AC, "token"),
+        timeout=5,
+    )
+    assert refused.status_code == 400 and refused.json()["code"] == 21610

@@ -120,3 +120,32 @@ def test_scenario_files_are_collected_and_failures_show_a_diff(pytester):
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "scenarios")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*step 1 (send): expected http_status = 400, got 201*"])
+
+
+def test_a_test_fails_when_the_emulator_raised_inside_itself(run):
+    """pytest-httpserver's check_handler_errors: an error inside the emulator (here a handler bug,
+    which the client only sees as a 500 it may well ignore) fails the test that caused it."""
+    result = run(
+        """
+        import requests
+        from emulator.domain.messages import Messages
+
+        def test_ignores_the_500(twilio_client, twilio_emulator, monkeypatch):
+            message = twilio_client.messages.create(to="+15551230001", from_="+15557650001", body="hi")
+            def broken(self, *args):
+                raise RuntimeError("a bug in the emulator")
+            monkeypatch.setattr(Messages, "fetch", broken)
+            try:
+                twilio_client.messages(message.sid).fetch()
+            except Exception:
+                pass  # the application under test swallowed the error
+
+        def test_next_test_is_not_blamed(twilio_client, twilio_emulator):
+            twilio_client.messages.create(to="+15551230001", from_="+15557650001", body="hi")
+        """
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*the Twilio emulator raised 1 error(s) inside itself during this test*",
+         "*RuntimeError: a bug in the emulator*"]
+    )

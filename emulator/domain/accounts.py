@@ -81,27 +81,29 @@ class Accounts:
         for account in self.state.accounts.values():
             if key in account.api_keys:
                 if not _same(account.api_keys[key], secret):
-                    raise AuthenticationFailed(reason=f"the secret of API key {key} is not the one it was first used with")
+                    raise AuthenticationFailed(
+                        reason=f"the secret of API key {key} is not the one it was first used with"
+                    )
                 return account
         if path_sid is None or not ACCOUNT_SID.match(path_sid):
             raise AuthenticationFailed(reason=f"API key {key} is unknown and the path names no account to bind it to")
         with self.uow.transaction() as tx:
-            account = self.state.accounts.get(path_sid)
-            if account is None:
+            found = self.state.accounts.get(path_sid)
+            if found is None:
                 if strict:
                     raise AuthenticationFailed(
                         reason=f"account {path_sid} is not declared and --strict-accounts is on"
                     )
-                account = self.declare(path_sid)
-            tx.update(account, api_keys={**account.api_keys, key: secret})
-            return account
+                found = self.declare(path_sid)
+            tx.update(found, api_keys={**found.api_keys, key: secret})
+            return found
 
     def update_settings(self, sid: str, changes: dict) -> AccountSettings:
         """Validate every change, then apply them all (creating the account if needed)."""
         clean = validate_settings(changes)
         with self.uow.transaction() as tx:
             account = self.state.accounts.get(sid) or self.declare(sid)
-            tx.update(account, settings=replace(account.settings, **clean))
+            tx.update(account, settings=replace(account.settings, **clean))  # one whole value
             return account.settings
 
 

@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from ..errors import InvalidInput
-
 
 LAST_YEAR = 9000  # far from datetime's year 9999 limit, so date arithmetic never overflows
 
@@ -20,12 +19,12 @@ class SystemClock:
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc) + self._offset
+        return datetime.now(UTC) + self._offset
 
     def advance(self, seconds: float) -> datetime:
         with self._lock:
             offset = self._offset + timedelta(seconds=seconds)
-            if (datetime.now(timezone.utc) + offset).year > LAST_YEAR:
+            if (datetime.now(UTC) + offset).year > LAST_YEAR:
                 raise InvalidInput(f"the clock cannot go past the year {LAST_YEAR} (reset the emulator to rewind it)")
             self._offset = offset
         return self.now()

@@ -115,10 +115,15 @@ class Emulator:
             if account_sid is None:
                 snapshot, tasks = self.state.snapshot(), self.scheduler.clear()
                 self.state.clear()
-                tx.clear(lambda: (self.state.restore(snapshot), self.scheduler.restore(tasks)))
+                tx.clear(lambda: self.state.restore(snapshot))
+                tx.on_undo(lambda: self.scheduler.restore(tasks))
                 if hasattr(self.clock, "reset"):
                     offset = self.clock.reset()
-                    tx.on_undo(lambda: self.clock.reset(offset))
+
+                    def rewind() -> None:
+                        self.clock.reset(offset)
+
+                    tx.on_undo(rewind)
             else:
                 self._forget_account(tx, account_sid)
             self._seed(account_sid)

@@ -10,7 +10,7 @@ import threading
 import traceback
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 log = logging.getLogger("emulator")
 KEEP = 200
@@ -39,7 +39,7 @@ class ErrorLog:
                 where=where,
                 error=f"{type(exc).__name__}: {exc}",
                 traceback="".join(traceback.format_exception(exc)),
-                time=datetime.now(timezone.utc),
+                time=datetime.now(UTC),
             )
             self._entries.append(entry)
         return entry

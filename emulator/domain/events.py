@@ -41,7 +41,7 @@ class EventBus:
         for handler in self._subscribers.get(event, ()):
             try:
                 handler(**payload)
-            except Exception as exc:  # one listener must not break the operation or the others
+            except Exception as exc:  # noqa: BLE001 - recorded; one listener must not break the others
                 self._errors.record(f"event {event} subscriber {getattr(handler, '__qualname__', handler)}", exc)
 
 

@@ -74,7 +74,8 @@ class _Loader:
             raise self.fail(where, "must be an object")
         unknown = set(value) - allowed
         if unknown:
-            raise self.fail(where, f"unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}")
+            known = ", ".join(sorted(allowed))
+            raise self.fail(where, f"unknown key(s) {', '.join(sorted(unknown))}; allowed: {known}")
         return value
 
     def load(self, data: Any) -> None:
@@ -106,14 +107,15 @@ class _Loader:
                 item = self.obj(item, item_where, number_fields | {address_key})
                 address = str(item.get(address_key, ""))
                 if sender_type(address) not in kinds:
-                    raise self.fail(item_where, f"{address_key} {address!r} is not a valid {key[:-1].replace('_', ' ')}")
+                    kind = key[:-1].replace("_", " ")
+                    raise self.fail(item_where, f"{address_key} {address!r} is not a valid {kind}")
                 config = {k: v for k, v in item.items() if k != address_key}
                 wrong = sorted(k for k, v in config.items() if not isinstance(v, str))
                 if wrong:
                     raise self.fail(item_where, f"{', '.join(wrong)} must be strings")
                 if config.get("sms_method", "POST").upper() not in ("GET", "POST"):
                     raise self.fail(f"{item_where}.sms_method", "must be GET or POST")
-                self.guard(item_where, lambda: self.emu.numbers.provision(account, address, **config))
+                self.guard(item_where, lambda a=address, c=config: self.emu.numbers.provision(account, a, **c))
         for item_where, item in self.items(spec, "messaging_services", where):
             self.service(account, item_where, item)
         for item_where, item in self.items(spec, "opt_outs", where):
@@ -151,7 +153,8 @@ class _Loader:
                 else:
                     sender = self.emu.numbers.owner_of(str(address))
                     if sender is None or sender.account_sid != account.sid:
-                        raise self.fail(item_where, f"{address!r} is not one of this account's {pool.replace('_', ' ')}")
+                        kind = pool.replace("_", " ")
+                        raise self.fail(item_where, f"{address!r} is not one of this account's {kind}")
                     key = sender.sid
                 self.guard(item_where, lambda key=key, pool=pool: self.emu.services.add_sender(
                     account, service.sid, pool, key, path))

@@ -9,7 +9,8 @@ from typing import Any
 
 from ..errors import InvalidInput, UnknownResource
 from ..optout import InboundOutcome, OptOutEngine
-from ..optout.engine import CustomKeywords, Inbound as EngineInbound
+from ..optout.engine import CustomKeywords
+from ..optout.engine import Inbound as EngineInbound
 from ..optout.keywords import OptOutType
 from . import events
 from .messages import Messages
@@ -48,7 +49,8 @@ class Inbound:
         self, from_: str, to: str, body: str = "", channel: str = "sms", media_urls: tuple[str, ...] = ()
     ) -> Received:
         if not from_ or not is_e164(from_):
-            hint = " (a + sent unencoded in a URL or form arrives as a space: encode it as %2B)" if from_[:1] == " " else ""
+            hint = " (a + sent unencoded in a URL or form arrives as a space: encode it as %2B)"
+            hint = hint if from_[:1] == " " else ""
             raise InvalidInput(f"From must be the handset's E.164 number, got {from_!r}{hint}")
         if not to:
             raise InvalidInput("To is required: a number or short code some account owns")

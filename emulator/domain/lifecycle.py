@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from copy import copy
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from .. import errors
@@ -53,7 +54,7 @@ class Lifecycle:
         assert message.send_at is not None
         due = message.send_at
         with self.uow.transaction() as tx:
-            tx.after_commit(lambda: self.scheduler.schedule(due, lambda: self._fire_scheduled(account, message)))
+            tx.after_commit(lambda: self.scheduler.schedule(due, partial(self._fire_scheduled, account, message)))
 
     def resume(self) -> None:
         """After a restart from a store (or a reload): re-arm scheduled sends and carry on unfinished
@@ -62,9 +63,9 @@ class Lifecycle:
         for account in self.state.accounts.values():
             for message in account.messages.values():
                 if message.status is Status.SCHEDULED and message.send_at is not None:
-                    self.scheduler.schedule(message.send_at, lambda a=account, m=message: self._fire_scheduled(a, m))
+                    self.scheduler.schedule(message.send_at, partial(self._fire_scheduled, account, message))
                 elif message.status not in FINAL_STATUSES:
-                    self.scheduler.schedule(now, lambda a=account, m=message: self._resume_one(a, m))
+                    self.scheduler.schedule(now, partial(self._resume_one, account, message))
 
     def _resume_one(self, account: Account, message: Message) -> None:
         with self.uow.transaction():

@@ -14,7 +14,7 @@ def _seq(message: Message) -> int:
 
 
 class MessageLog:
-    __slots__ = ("_by_sid", "_ordered", "_by_to", "_by_from")
+    __slots__ = ("_by_from", "_by_sid", "_by_to", "_ordered")
 
     def __init__(self) -> None:
         self._by_sid: dict[str, Message] = {}

@@ -5,6 +5,7 @@ half-way through a change."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from copy import copy
 from dataclasses import dataclass
 from datetime import date
@@ -101,10 +102,9 @@ class Messages:
         service, sender, pool_sender = plan.service, plan.sender, plan.pool_sender
         by_service = req.from_ is None
         smart = req.smart_encoded if req.smart_encoded is not None else bool(service and service.smart_encoding)
+        status = Status.ACCEPTED if by_service else Status.QUEUED
         if plan.send_at is not None:
             status = Status.SCHEDULED
-        else:
-            status = Status.ACCEPTED if by_service else Status.QUEUED
         return Message(
             sid=self.sids.new("MM" if req.media_urls else "SM"),
             account_sid=account.sid,
@@ -191,7 +191,9 @@ class Messages:
             if anchor is not None and page_token is not None and page_token.startswith("PB"):
                 newer = islice((m for m in log.newer_than(source, anchor.seq) if filters.matches(m)), page_size)
                 return Page([copy(m) for m in newer][::-1], page, page_size, has_next=True)
-            older = (m for m in log.older_than(source, anchor.seq if anchor else None) if filters.matches(m))
+            older: Iterator[Message] = (
+                m for m in log.older_than(source, anchor.seq if anchor else None) if filters.matches(m)
+            )
             if anchor is None:
                 older = islice(older, min(page * page_size, sys.maxsize), None)
             items = [copy(m) for m in islice(older, page_size + 1)]

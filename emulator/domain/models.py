@@ -10,6 +10,7 @@ import enum
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import ClassVar
 
 from .phone import SenderType
 
@@ -54,7 +55,10 @@ class AccountSettings:
     progression: str = "immediate"  # immediate | manual | timed (one step per progression_delay seconds)
     progression_delay: float = 1.0
 
-    CHOICES = {"messaging_service_opt_out": ("async", "sync"), "progression": ("immediate", "manual", "timed")}
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "messaging_service_opt_out": ("async", "sync"),
+        "progression": ("immediate", "manual", "timed"),
+    }
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,9 @@ class Numbers:
         self.sids = sids
 
     # -- shared ---------------------------------------------------------------------------------
-    def provision(self, account: Account, address: str, kind: SenderType | None = None, **config: str) -> Sender:
+    def provision(
+        self, account: Account, address: str, kind: SenderType | None = None, **config: str | None
+    ) -> Sender:
         """Give the account a sender. Phone numbers and short codes belong to one account at most."""
         kind = kind or sender_type(address)
         if kind is None:
@@ -70,7 +72,8 @@ class Numbers:
             return sender
         owner = self.state.owners.get(address)
         if owner is not None:
-            raise FromNotOwned(from_=address, reason=f"{address} belongs to account {owner.account_sid}, not {account.sid}")
+            reason = f"{address} belongs to account {owner.account_sid}, not {account.sid}"
+            raise FromNotOwned(from_=address, reason=reason)
         if account.settings.strict_senders:
             raise FromNotOwned(
                 from_=address,
@@ -99,9 +102,11 @@ class Numbers:
     def create(self, account: Account, phone_number: str | None, **config: str) -> Sender:
         if not phone_number or not is_e164(phone_number):
             raise PhoneNumberInvalid()
-        return self.provision(account, phone_number, **config)
+        return self.provision(account, phone_number, None, **config)
 
-    def list_(self, account: Account, phone_number: str | None = None, friendly_name: str | None = None) -> list[Sender]:
+    def list_(
+        self, account: Account, phone_number: str | None = None, friendly_name: str | None = None
+    ) -> list[Sender]:
         with self.uow.lock:
             return [
                 s

@@ -24,11 +24,11 @@ from __future__ import annotations
 
 __all__ = [
     "GSM7",
-    "UCS2",
     "GSM7_BASIC",
     "GSM7_EXTENDED",
-    "encoding",
+    "UCS2",
     "count_segments",
+    "encoding",
     "smart_encode",
 ]
 

@@ -34,7 +34,7 @@ _UNPLACE, _PLACE, _RESTORE, _CALL = range(4)
 
 
 class Transaction:
-    __slots__ = ("_state", "_persist", "_undo", "writes", "_events", "_after")
+    __slots__ = ("_after", "_events", "_persist", "_state", "_undo", "writes")
 
     def __init__(self, state: State, persist: bool) -> None:
         self._state = state
@@ -117,7 +117,7 @@ class Transaction:
 class _Scope:
     """`with uow.transaction() as tx:` — the outermost scope of a thread owns the transaction."""
 
-    __slots__ = ("_uow", "_tx", "_outer", "_mark")
+    __slots__ = ("_mark", "_outer", "_tx", "_uow")
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
@@ -206,7 +206,7 @@ class UnitOfWork:
                     ops.extend(batch)
                 try:
                     self.store.commit(ops)
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - any failure of the store: recorded, nothing acknowledged
                     self._recover(taken, exc)
                 else:
                     for number in taken:
@@ -226,7 +226,7 @@ class UnitOfWork:
             self._outcomes[number] = False
         try:
             stored = self.store.load()
-        except Exception as load_exc:  # the store is unusable: keep memory, refuse what was queued
+        except Exception as load_exc:  # noqa: BLE001 - the store is unusable: keep memory, refuse the queue
             self.errors.record("reloading the state from the store", load_exc)
             stored = None
         with self.lock:
@@ -241,7 +241,7 @@ class UnitOfWork:
         for work in tx._after:
             try:
                 work()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - recorded; the change itself is durable
                 self.errors.record("after-commit work", exc)
         for event, payload in tx._events:
             self.events.publish(event, payload)

@@ -201,9 +201,10 @@ class OptOutEngine:
         if inbound.service_sid is not None:
             key = _service_key(inbound.account_sid, inbound.service_sid, inbound.recipient)
             if key not in self._records:
-                self._writer.put(
-                    OptOutRecord(inbound.account_sid, None, inbound.service_sid, inbound.recipient, now, inbound.sender),
+                record = OptOutRecord(
+                    inbound.account_sid, None, inbound.service_sid, inbound.recipient, now, inbound.sender
                 )
+                self._writer.put(record)
                 added = True
         return added
 

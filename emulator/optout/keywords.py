@@ -66,7 +66,7 @@ def normalise(body: str, lenient_punctuation: bool = False) -> str:
     if lenient_punctuation:
         word = word.strip(PUNCTUATION).strip()
     upper = word.upper()
-    # A look-alike that upper-cases into ASCII ("ſtop" -> "STOP") is no keyword; accented custom
+    # A look-alike that upper-cases into ASCII ("\u017ftop" -> "STOP") is no keyword; accented custom
     # keywords ("arrêt") still match in any case.
     return word if upper.isascii() and not word.isascii() else upper
 

@@ -26,4 +26,7 @@ TOLL_FREE_OPT_IN_WORDS = frozenset({"START", "UNSTOP"})
 
 def toll_free_opt_in(word: str) -> str:
     # The quoted word echoes what the user sent: "Start" for START, "Unstop" for UNSTOP.
-    return f'NETWORK MSG: You have replied "{word.capitalize()}" and will begin receiving messages again from this number.'
+    return (
+        f'NETWORK MSG: You have replied "{word.capitalize()}" and will begin receiving messages again '
+        "from this number."
+    )

@@ -53,12 +53,12 @@ SCALARS = (str, int, float, bool, type(None))
 
 
 @functools.cache
-def _field_names(cls: type) -> tuple[str, ...] | None:
+def _field_names(cls: Any) -> tuple[str, ...] | None:
     return tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else None
 
 
 def to_data(obj: Any) -> Any:
-    kind = type(obj)
+    kind: Any = type(obj)
     if kind in SCALARS:
         return obj
     if isinstance(obj, enum.Enum):
@@ -76,8 +76,12 @@ def to_data(obj: Any) -> Any:
 
 
 @functools.cache
-def _hints(cls: type) -> dict[str, Any]:
+def _hints(cls: Any) -> dict[str, Any]:
     return typing.get_type_hints(cls)
+
+
+def _is_record(cls: Any) -> bool:
+    return dataclasses.is_dataclass(cls)
 
 
 def from_data(cls: Any, data: Any) -> Any:
@@ -92,9 +96,10 @@ def from_data(cls: Any, data: Any) -> Any:
         return tuple(from_data(typing.get_args(cls)[0], v) for v in data)
     if origin in (list, dict):
         return data
-    if dataclasses.is_dataclass(cls):
+    if _is_record(cls):
         hints = _hints(cls)
-        return cls(**{f.name: from_data(hints[f.name], data[f.name]) for f in dataclasses.fields(cls) if f.name in data})
+        names = (f.name for f in dataclasses.fields(cls) if f.name in data)
+        return cls(**{name: from_data(hints[name], data[name]) for name in names})
     if isinstance(cls, type) and issubclass(cls, enum.Enum):
         return cls(data)
     if cls is datetime:

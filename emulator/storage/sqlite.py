@@ -5,6 +5,7 @@ an opt-out the API acknowledged survives a SIGKILL. Schema changes go through nu
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import sqlite3
@@ -23,9 +24,7 @@ BUSY_TIMEOUT = 2.0
 
 
 @functools.cache
-def _record_fields(cls: type, exclude: tuple[str, ...]) -> tuple[str, ...]:
-    import dataclasses
-
+def _record_fields(cls: Any, exclude: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls) if f.name not in exclude)
 
 
@@ -43,7 +42,8 @@ class Table:
     def data(self, record: Any) -> str:
         if not self.exclude:
             return json.dumps(to_data(record))
-        names = _record_fields(type(record), self.exclude)
+        kind: Any = type(record)
+        names = _record_fields(kind, self.exclude)
         return json.dumps({name: to_data(getattr(record, name)) for name in names})
 
 
@@ -119,7 +119,7 @@ class SqliteStore:
         written several times is stored once, as it is now."""
         ops: list[tuple[str, tuple]] = []
         last: dict[int, int] = {}  # id(record) -> index of its latest write
-        for index, (op, record) in enumerate(writes):
+        for index, (_, record) in enumerate(writes):
             last[id(record)] = index
         for index, (op, record) in enumerate(writes):
             if op == "clear":

@@ -202,7 +202,7 @@ class Webhooks:
             try:
                 if not self._stale(job):
                     job.run()
-            except Exception as exc:  # a webhook must never take the dispatcher down
+            except Exception as exc:  # noqa: BLE001 - recorded; a webhook must never stop the dispatcher
                 self.emu.errors.record("a webhook worker", exc)
             finally:
                 self._done()

@@ -100,7 +100,8 @@ def recent_requests():  # noqa: ANN201
 @bp.get("/errors")
 def server_errors():  # noqa: ANN201
     since = int(schemas.number(dict(request.args), "since", 0, high=2**53))
-    return {"errors": [to_json.server_error(e) for e in emulator().errors.since(since)]}
+    log = emulator().errors
+    return {"errors": [to_json.server_error(e) for e in log.since(since)], "last_id": log.last_id}
 
 
 @bp.get("/opt-outs")

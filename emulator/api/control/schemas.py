@@ -125,4 +125,5 @@ def _fault(item: Any, index: int) -> Fault:
     code = item.get("error_code", 30003)
     if isinstance(code, bool) or not isinstance(code, int) or not 10000 <= code <= 99999:
         raise InvalidInput(f"faults[{index}]: error_code must be a 5-digit Twilio error code")
-    return Fault(Status(status), code, to, pattern, account_sid(item.get("account_sid"), f"faults[{index}]: account_sid"))
+    owner = account_sid(item.get("account_sid"), f"faults[{index}]: account_sid")
+    return Fault(Status(status), code, to, pattern, owner)

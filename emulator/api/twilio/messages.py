@@ -46,8 +46,8 @@ def list_(AccountSid: str):  # noqa: N803, ANN201
     )
     result = emulator().messages.page(g.account, filters, page, page_size, args.get("PageToken"))
     records = [serializers.message(m) for m in result.items]
-    filters = params.present(args, FILTERS)
-    return serializers.page_2010("messages", result, records, request.path, filters, args.get("PageToken"))
+    echoed = params.present(args, FILTERS)
+    return serializers.page_2010("messages", result, records, request.path, echoed, args.get("PageToken"))
 
 
 def fetch(AccountSid: str, sid: str):  # noqa: N803, ANN201

@@ -5,9 +5,8 @@ every absent key, and most of Twilio's parameters are absent from most requests.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from collections.abc import Mapping
+from datetime import date, datetime
 
 from flask import request
 
