@@ -25,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="A local Twilio Messaging emulator with Twilio's opt-out rules (STOP/START/HELP, error 21610). "
         "Point the official Twilio SDKs at it instead of api.twilio.com.",
         epilog="Every serve option can also be set by environment: TWILIO_EMULATOR_HOST, _PORT, _ACCOUNTS "
-        "(SID:TOKEN,...), _STRICT_ACCOUNTS, _STRICT_SENDERS, _FIXTURES, _DB, _MAX_MESSAGES, _LOG_LEVEL, _WEBHOOK_TIMEOUT, _WEBHOOK_WORKERS.",
+        "(SID:TOKEN,...), _STRICT_ACCOUNTS, _STRICT_SENDERS, _FIXTURES, _DB, _MAX_MESSAGES, _LOG_LEVEL, _WEBHOOK_TIMEOUT, "
+        "_WEBHOOK_WORKERS, _PROXY, _PROXY_PORT, _TLS, _TLS_PORT, _CA_DIR.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -69,6 +70,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--webhook-timeout", type=float, metavar="SECONDS", help="a webhook slower than this fails with 11200 (default 15)"
     )
     serve.add_argument("--webhook-workers", type=int, metavar="N", help="background webhook threads (default 4)")
+    serve.add_argument(
+        "--proxy",
+        action="store_true",
+        default=None,
+        help="also serve an HTTP proxy: CONNECT to *.twilio.com is answered by the emulator over TLS made "
+        "with a local CA, every other host is tunnelled untouched (point programs at it: `twilio-emulator env`)",
+    )
+    serve.add_argument("--proxy-port", type=int, metavar="PORT", help="the proxy's port (default: --port + 1)")
+    serve.add_argument(
+        "--tls",
+        action="store_true",
+        default=None,
+        help="also serve the API over HTTPS with certificates for the Twilio names, for setups that map "
+        "api.twilio.com to the emulator (/etc/hosts, DNS, compose)",
+    )
+    serve.add_argument("--tls-port", type=int, metavar="PORT", help="the TLS port (default: --port + 2)")
+    serve.add_argument(
+        "--ca-dir", metavar="DIR", help="directory of the local CA, created on first use (default: a per-user data directory)"
+    )
 
     def client_command(name: str, help: str) -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=help)
@@ -115,6 +135,11 @@ def serve(args: argparse.Namespace) -> int:
             log_level=args.log_level,
             webhook_timeout=args.webhook_timeout,
             webhook_workers=args.webhook_workers,
+            proxy=args.proxy,
+            proxy_port=args.proxy_port,
+            tls=args.tls,
+            tls_port=args.tls_port,
+            ca_dir=args.ca_dir,
         )
         app = create_app(settings)
         if args.server == "granian":
@@ -126,6 +151,20 @@ def serve(args: argparse.Namespace) -> int:
             from werkzeug.serving import make_server
 
             server = make_server(settings.host, settings.port, app, threaded=True)
+        listeners = None
+        if settings.proxy or settings.tls:
+            from .proxy import start_listeners
+
+            # Under granian the app lives in its worker: the listeners reach it through the API port.
+            try:
+                api_port = server.port if server is not None else settings.port
+                listeners = start_listeners(app if server is not None else None, settings, api_port)
+            except OSError:
+                if server is not None:
+                    server.server_close()
+                    app.extensions["twilio_emulator"].close()
+                raise
+            settings = listeners.settings  # the ports they bound, for granian's worker to describe
     except (ValueError, FixtureError, OSError, sqlite3.Error) as exc:
         print(f"twilio-emulator: {exc}", file=sys.stderr)
         return 2
@@ -136,6 +175,8 @@ def serve(args: argparse.Namespace) -> int:
         f"Twilio emulator {__version__} ({args.server}) listening on http://{settings.host}:{port}\n"
         f"  point the SDK at it: emulator.testing.twilio_client(url, account_sid, token), see the README\n"
         f"  control API: http://{settings.host}:{port}/_emulator",
+        *(listeners.describe(settings.host) if listeners else ()),
+        sep="\n",
         flush=True,
     )
     if server is None:
@@ -148,6 +189,8 @@ def serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        if listeners:
+            listeners.stop()
         server.server_close()
         app.extensions["twilio_emulator"].close()
     return 0

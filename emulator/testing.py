@@ -220,19 +220,37 @@ class EmulatorError(Exception):
 
 
 class EmulatorServer:
-    """An emulator on 127.0.0.1 and a free port, in this process. Use as a context manager."""
+    """An emulator on 127.0.0.1 and a free port, in this process. Use as a context manager.
+    With settings proxy=True or tls=True it serves those too (free ports: proxy_url, tls_url)."""
 
     def __init__(self, settings: Settings | None = None) -> None:
         settings = (settings or Settings()).with_(host="127.0.0.1", port=0)
         self._server = ThreadedServer(create_app(settings), settings.host, settings.port)
         self.url = self._server.url
         self.control = ControlClient(self.url)
+        self._listeners = None
+        self.proxy_url = self.tls_url = None
+        if settings.proxy or settings.tls:
+            from .proxy import start_listeners
+
+            self._listeners = start_listeners(self._server.app, settings, self._server.port)
+            if self._listeners.proxy:
+                self.proxy_url = f"http://127.0.0.1:{self._listeners.proxy.port}"
+            if self._listeners.tls:
+                self.tls_url = f"https://127.0.0.1:{self._listeners.tls.port}"
+
+    @property
+    def ca_file(self) -> str | None:
+        """The CA certificate clients of the proxy or TLS port must trust."""
+        return str(self._listeners.ca.cert_path) if self._listeners else None
 
     def start(self) -> EmulatorServer:
         self._server.start()
         return self
 
     def stop(self) -> None:
+        if self._listeners:
+            self._listeners.stop()
         self._server.stop()
 
     def __enter__(self) -> EmulatorServer:
