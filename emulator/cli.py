@@ -14,6 +14,7 @@ import urllib.request
 
 from . import __version__
 from .domain.fixtures import FixtureError
+from .envvars import FORMATS, SDKS
 from .settings import Settings, parse_accounts
 
 DEFAULT_URL = "http://127.0.0.1:4010"
@@ -112,6 +113,29 @@ def build_parser() -> argparse.ArgumentParser:
     messages = client_command("messages", "list messages, newest first")
     messages.add_argument("--account", metavar="AC…", help="only this account's")
     messages.add_argument("--limit", type=int, default=50, help="how many (default 50)")
+    ca = sub.add_parser("ca", help="where the local CA is, and how to trust or remove it (created if absent)")
+    ca.add_argument("--ca-dir", metavar="DIR", help="the CA's directory (default: $TWILIO_EMULATOR_CA_DIR or a per-user data directory)")
+    ca.add_argument("--path", action="store_true", help="print only the certificate's path, for scripts")
+    ca.add_argument("--json", action="store_true", help="print JSON for scripts")
+    env = sub.add_parser(
+        "env",
+        help="print the environment variables that point one SDK's programs at a running emulator",
+        description="Asks the emulator at --url for its proxy and CA and prints the variables SDK honours, "
+        "e.g. eval \"$(twilio-emulator env --sdk python)\".",
+    )
+    env.add_argument("--sdk", required=True, choices=SDKS, help="the program's Twilio SDK (curl: the curl tool)")
+    env.add_argument(
+        "--url", default=os.environ.get("TWILIO_EMULATOR_URL", DEFAULT_URL),
+        help=f"the running emulator (default $TWILIO_EMULATOR_URL or {DEFAULT_URL})",
+    )
+    env.add_argument(
+        "--format", choices=FORMATS, default="shell",
+        help="shell (export lines for eval, the default), dotenv (compose env_file), json, docker (docker run --env-file)",
+    )
+    env.add_argument(
+        "--files-dir", metavar="DIR", help="where to write the CA copy and trust bundles the variables name "
+        "(default: a per-user cache directory)",
+    )
     scenarios = sub.add_parser("scenarios", help="run scenario files (*.toml) and print a line per scenario")
     scenarios.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or directories of them")
     scenarios.add_argument("--url", help="run against this emulator (it is reset) instead of a fresh in-process one")
@@ -295,6 +319,72 @@ def messages(args: argparse.Namespace) -> int:
     return _control(args, lambda c: (c.messages(args.account)[: args.limit], columns))
 
 
+TRUST_HOWTO = """\
+You need not trust it system-wide: `twilio-emulator env --sdk python` (node, go, ...) prints the
+variables that point one program at the emulator and make it trust this CA.
+
+To trust it for every program on this machine:
+  Debian/Ubuntu  sudo cp {cert} /usr/local/share/ca-certificates/twilio-emulator.crt && sudo update-ca-certificates
+  Fedora/RHEL    sudo trust anchor --store {cert}
+  macOS          sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain {cert}
+  Windows        certutil -user -addstore Root {cert}
+To remove it:
+  Debian/Ubuntu  sudo rm /usr/local/share/ca-certificates/twilio-emulator.crt && sudo update-ca-certificates --fresh
+  Fedora/RHEL    sudo trust anchor --remove {cert}
+  macOS          sudo security delete-certificate -c "{name}" /Library/Keychains/System.keychain
+  Windows        certutil -user -delstore Root "{name}"
+then delete {directory} (a new CA is created on next use)."""
+
+
+def ca(args: argparse.Namespace) -> int:
+    from .proxy import CertificateAuthority
+
+    try:
+        authority = CertificateAuthority(args.ca_dir or os.environ.get("TWILIO_EMULATOR_CA_DIR"))
+    except (OSError, ValueError) as exc:
+        print(f"twilio-emulator: cannot open or create the CA: {exc}", file=sys.stderr)
+        return 1
+    if args.path:
+        print(authority.cert_path)
+        return 0
+    about = {
+        "certificate_file": str(authority.cert_path),
+        "key_file": str(authority.key_path),
+        "subject": authority.subject,
+        "sha256": authority.fingerprint,
+        "not_after": authority.not_after.isoformat(),
+        "signs_only": "twilio.com and names under it (a critical X.509 name constraint; no IP address)",
+        "created_now": authority.created,
+    }
+    if args.json:
+        print(json.dumps(about, indent=2))
+        return 0
+    print(f"The local certificate authority of twilio-emulator{' (created now)' if authority.created else ''}")
+    print(f"  certificate  {authority.cert_path}")
+    print(f"  private key  {authority.key_path} (readable by you only; never share it)")
+    print(f"  subject      {authority.subject}")
+    print(f"  SHA-256      {authority.fingerprint}")
+    print(f"  valid until  {authority.not_after:%Y-%m-%d}")
+    print(f"  signs only   {about['signs_only']}\n")
+    print(TRUST_HOWTO.format(cert=authority.cert_path, name=authority.common_name, directory=authority.directory))
+    return 0
+
+
+def env(args: argparse.Namespace) -> int:
+    from .envvars import EnvError, fetch_info, render, variables
+
+    try:
+        values = variables(args.sdk, fetch_info(args.url), args.url, args.files_dir)
+        print(render(values, args.format))
+    except EnvError as exc:
+        print(f"twilio-emulator: {exc}", file=sys.stderr)
+        return 1
+    if args.sdk == "python-async":
+        print("# async twilio-python ignores proxies: the Twilio host names must resolve to the emulator's "
+              "TLS port on 443 (README: Point any program at it)", file=sys.stderr)
+    return 0
+
+
 def scenarios(args: argparse.Namespace) -> int:
     import requests
 
@@ -323,6 +413,8 @@ COMMANDS = {
     "opt-outs": opt_outs,
     "messages": messages,
     "scenarios": scenarios,
+    "ca": ca,
+    "env": env,
 }
 
 

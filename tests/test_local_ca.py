@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import json
 import shutil
 import stat
 import subprocess
@@ -19,6 +20,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtensionOID, NameOID
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
+from emulator.cli import main
 from emulator.hosts import is_twilio_host
 from emulator.proxy import CertificateAuthority
 from emulator.proxy.trust import TRUSTSTORE_PASSWORD, write_trust_files
@@ -152,3 +154,22 @@ def test_trust_files_hold_the_system_roots_and_the_ca(ca, tmp_path):
         listed = subprocess.run(["keytool", "-list", "-keystore", str(files.truststore), "-storepass",
                                  TRUSTSTORE_PASSWORD], capture_output=True, text=True)
         assert listed.returncode == 0 and "twilio-emulator, " in listed.stdout and "trustedCertEntry" in listed.stdout
+
+
+def test_ca_command_says_where_it_is_and_how_to_trust_and_remove_it(ca, capsys):
+    assert main(["ca", "--ca-dir", str(ca.directory)]) == 0
+    out = capsys.readouterr().out
+    assert str(ca.cert_path) in out and ca.fingerprint in out
+    assert "update-ca-certificates" in out and "security delete-certificate" in out and "twilio.com" in out
+    assert main(["ca", "--ca-dir", str(ca.directory), "--path"]) == 0
+    assert capsys.readouterr().out.strip() == str(ca.cert_path)
+    assert main(["ca", "--ca-dir", str(ca.directory), "--json"]) == 0
+    about = json.loads(capsys.readouterr().out)
+    assert about["sha256"] == ca.fingerprint and about["created_now"] is False
+
+
+def test_ca_command_creates_the_ca_in_the_directory_the_environment_names(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TWILIO_EMULATOR_CA_DIR", str(tmp_path / "from-env"))
+    assert main(["ca", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["created_now"] is True
+    assert (tmp_path / "from-env" / "ca.pem").exists()
