@@ -6,12 +6,14 @@ drive the control API. Works with or without pytest (the pytest plugin is a thin
         client = twilio_client(server.url, "AC" + "0" * 32, "token")
         client.messages.create(to="+15551230001", from_="+15557650001", body="hi")
         server.control.inbound(from_="+15551230001", to="+15557650001", body="STOP")
+
+    with patch(server.url):   # or: every twilio.rest.Client built anywhere goes to the emulator
+        Client(sid, token).messages.create(...)
 """
 
 from __future__ import annotations
 
 import functools
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -23,11 +25,17 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from .app import create_app
+from .hosts import is_twilio_host
+from .patching import RealTwilioRequestError, patch
 from .server import QuietRequestHandler, ThreadedServer
 from .settings import Settings
 
+__all__ = [
+    "ControlClient", "EmulatorError", "EmulatorServer", "RealTwilioRequestError", "WebhookReceiver", "patch",
+    "twilio_client",
+]
+
 POLL_SECONDS = 0.02  # how often a server thread checks for stop(): tests stop servers often
-TWILIO_HOST = re.compile(r"^[a-z0-9.-]*twilio\.com\Z")
 
 
 @functools.cache
@@ -50,7 +58,7 @@ def _http_client_class() -> type:
 
         def request(self, method: str, url: str, *args: Any, **kwargs: Any):  # noqa: ANN202
             parts = urlsplit(url)
-            if parts.hostname and TWILIO_HOST.match(parts.hostname):
+            if is_twilio_host(parts.hostname):
                 url = urlunsplit((self._scheme, self._netloc, parts.path, parts.query, parts.fragment))
             return super().request(method, url, *args, **kwargs)
 
