@@ -25,28 +25,7 @@ TOKEN = "any-program"
 HANDSET, NUMBER = "+15551230001", "+15557650001"
 NODE_TWILIO = "6.3.1"  # the official twilio-node, from the npm registry
 
-PYTHON_APP = """\
-import json, sys
-from twilio.base.exceptions import TwilioRestException
-from twilio.rest import Client
-
-account_sid, auth_token, to = sys.argv[1:4]
-client = Client(account_sid, auth_token)
-try:
-    message = client.messages.create(to=to, from_="+15557650001", body="Your order shipped")
-    print(json.dumps({"sid": message.sid, "status": message.status}))
-except TwilioRestException as exc:
-    print(json.dumps({"http_status": exc.status, "code": exc.code, "message": exc.msg}))
-"""
-
-NODE_APP = """\
-const twilio = require("twilio");
-const [accountSid, authToken, to] = process.argv.slice(2);
-twilio(accountSid, authToken).messages
-  .create({ to, from: "+15557650001", body: "Your order shipped" })
-  .then((m) => console.log(JSON.stringify({ sid: m.sid, status: m.status })))
-  .catch((e) => console.log(JSON.stringify({ http_status: e.status, code: e.code, message: e.message })));
-"""
+EXAMPLES = Path(__file__).parent / "examples"  # send_sms.py and send_sms.js, quoted in the README
 
 JAVA_APP = """\
 import java.net.*;
@@ -136,8 +115,7 @@ def send_twice(run, control: ControlClient) -> None:
 
 
 def test_an_unmodified_python_script_with_only_the_printed_env(emulator, control, tmp_path):
-    (tmp_path / "app.py").write_text(PYTHON_APP)
-    command = f"{shlex.quote(sys.executable)} app.py {AC} {TOKEN} {HANDSET}"
+    command = f"{shlex.quote(sys.executable)} {shlex.quote(str(EXAMPLES / 'send_sms.py'))} {AC} {TOKEN} {HANDSET}"
     send_twice(lambda: run_with_env("python", emulator, tmp_path, command), control)
     assert set(printed_env("python", emulator, tmp_path)) == {"HTTPS_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE"}
 
@@ -167,8 +145,7 @@ def node_twilio() -> Path:
 @pytest.mark.skipif(not (shutil.which("node") and shutil.which("npm")), reason="node and npm are not installed")
 def test_an_unmodified_node_script_with_only_the_printed_env(emulator, control, tmp_path):
     modules = node_twilio()
-    (tmp_path / "app.js").write_text(NODE_APP)
-    command = f"node app.js {AC} {TOKEN} {HANDSET}"
+    command = f"node {shlex.quote(str(EXAMPLES / 'send_sms.js'))} {AC} {TOKEN} {HANDSET}"
     # NODE_PATH only says where npm put the package; every emulator setting comes from `env`.
     send_twice(lambda: run_with_env("node", emulator, tmp_path, command, {"NODE_PATH": str(modules)}), control)
     assert set(printed_env("node", emulator, tmp_path)) == {"HTTP_PROXY", "NO_PROXY", "NODE_EXTRA_CA_CERTS"}
