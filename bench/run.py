@@ -313,15 +313,18 @@ def proxy(count: int, seconds: float, tmp: Path) -> None:
         finally:
             os.environ.clear()
             os.environ.update(saved)
-        load(port, 16, 0.5)
-        unused_on = load(port, 16, seconds)
-    with cli_server() as port:
-        load(port, 16, 0.5)
-        without = load(port, 16, seconds)
+    # Other load on the machine swings single runs by 20%: alternate the two servers, keep each's best.
+    on_runs, off_runs = [], []
+    for _ in range(3):
+        for args, runs in ((("--proxy", "--proxy-port", str(free_port()), "--ca-dir", str(tmp / "ca")), on_runs), ((), off_runs)):
+            with cli_server(*args) as port:
+                load(port, 16, 0.5)
+                runs.append(load(port, 16, seconds)["rps"])
+    unused_on, without = max(on_runs), max(off_runs)
     row("SDK through the proxy (HTTPS, 1 client) vs the API port", f"{proxied:.0f} vs {direct:.0f} req/s ({proxied / direct:.2f}x)",
         ">= 0.7x", proxied / direct >= 0.7)
-    on_off = unused_on["rps"] / without["rps"]
-    row("API port, 16 conn, proxy on but unused vs off", f"{unused_on['rps']:.0f} vs {without['rps']:.0f} req/s ({on_off:.2f}x)",
+    on_off = unused_on / without
+    row("API port, 16 conn, proxy on but unused vs off (best of 3)", f"{unused_on:.0f} vs {without:.0f} req/s ({on_off:.2f}x)",
         ">= 0.95x", on_off >= 0.95)
 
 
