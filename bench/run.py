@@ -36,6 +36,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_healthy(process: subprocess.Popen, port: int, timeout: float, name: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            connection.request("GET", "/_emulator/health")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"{name} did not start")
+
+
 @contextmanager
 def server(*args: str, app: str = "emulator", server: str = "werkzeug", ready_timeout: float = 600):
     port = free_port()
@@ -44,18 +58,7 @@ def server(*args: str, app: str = "emulator", server: str = "werkzeug", ready_ti
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     info: dict[str, str] = {}
-    deadline = time.monotonic() + ready_timeout
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/_emulator/health")
-            if connection.getresponse().status == 200:
-                break
-        except OSError:
-            time.sleep(0.05)
-    else:
-        process.kill()
-        raise RuntimeError(f"{app} on {server} did not start")
+    wait_healthy(process, port, ready_timeout, f"{app} on {server}")
     if args and "--messages" in args:
         for line in process.stdout:  # PRELOAD line, printed before READY
             if line.startswith("PRELOAD"):
@@ -170,17 +173,21 @@ def http_throughput(seconds: float) -> None:
         row(f"create over HTTP, {connections} conn: ratio", f"{ratio:.2f}x", ">= 0.6x", ratio >= 0.6)
 
 
+def sdk_rate(client, count: int) -> float:  # noqa: ANN001 - a twilio.rest.Client
+    """Sends per second of one official SDK client, after a warm-up."""
+    for _ in range(20):
+        client.messages.create(to="+15551230000", from_="+15557650001", body="warm-up")
+    started = time.perf_counter()
+    for i in range(count):
+        client.messages.create(to=f"+1555123{i % 10000:04d}", from_="+15557650001", body="Benchmark message")
+    return count / (time.perf_counter() - started)
+
+
 def sdk_throughput(count: int) -> None:
     from emulator.testing import twilio_client
 
     def run(port: int) -> float:
-        client = twilio_client(f"http://127.0.0.1:{port}", ACCOUNT, TOKEN)
-        for i in range(20):
-            client.messages.create(to="+15551230000", from_="+15557650001", body="warm-up")
-        started = time.perf_counter()
-        for i in range(count):
-            client.messages.create(to=f"+1555123{i % 10000:04d}", from_="+15557650001", body="Benchmark message")
-        return count / (time.perf_counter() - started)
+        return sdk_rate(twilio_client(f"http://127.0.0.1:{port}", ACCOUNT, TOKEN), count)
 
     with server(app="bare") as (port, _):
         bare = run(port)
@@ -262,18 +269,7 @@ def cli_server(*args: str):
     port = free_port()
     process = subprocess.Popen([PYTHON, "-m", "emulator", "serve", "--port", str(port), "--log-level", "WARNING", *args],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/_emulator/health")
-            if connection.getresponse().status == 200:
-                break
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("twilio-emulator serve did not start") from None
-            time.sleep(0.05)
+    wait_healthy(process, port, 60, "twilio-emulator serve")
     try:
         yield port
     finally:
@@ -290,16 +286,8 @@ def proxy(count: int, seconds: float, tmp: Path) -> None:
 
     from emulator.testing import twilio_client
 
-    def rate(client) -> float:  # noqa: ANN001
-        for _ in range(20):
-            client.messages.create(to="+15551230000", from_="+15557650001", body="warm-up")
-        started = time.perf_counter()
-        for i in range(count):
-            client.messages.create(to=f"+1555123{i % 10000:04d}", from_="+15557650001", body="Benchmark message")
-        return count / (time.perf_counter() - started)
-
     with cli_server("--proxy", "--proxy-port", str(free_port()), "--ca-dir", str(tmp / "ca")) as port:
-        direct = rate(twilio_client(f"http://127.0.0.1:{port}", ACCOUNT, TOKEN))
+        direct = sdk_rate(twilio_client(f"http://127.0.0.1:{port}", ACCOUNT, TOKEN), count)
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         connection.request("GET", "/_emulator/proxy")
         info = json.loads(connection.getresponse().read())
@@ -309,7 +297,7 @@ def proxy(count: int, seconds: float, tmp: Path) -> None:
             "REQUESTS_CA_BUNDLE": info["ca"]["bundle_file"],
         })
         try:
-            proxied = rate(Client(ACCOUNT, TOKEN))
+            proxied = sdk_rate(Client(ACCOUNT, TOKEN), count)
         finally:
             os.environ.clear()
             os.environ.update(saved)
