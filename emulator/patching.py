@@ -73,9 +73,8 @@ class _Patcher:
 
     def pop(self, url: str) -> None:
         with self.lock:
-            self.urls.reverse()
-            self.urls.remove(url)  # the innermost entry of this URL, even if exits come out of order
-            self.urls.reverse()
+            # the innermost entry of this URL, even if exits come out of order
+            del self.urls[len(self.urls) - 1 - self.urls[::-1].index(url)]
             if not self.urls:
                 self._uninstall()
 
