@@ -3,7 +3,7 @@
 Every comparison is made in the same run on the same machine: the emulator against a bare Flask
 endpoint doing the least Twilio-shaped work, on the same server; granian against werkzeug; the
 SQLite store against memory; a preloaded emulator against an empty one; cold start against
-`python -c "import flask"`.
+`python -c "import flask"`; the SDK through the proxy against the SDK on the API port.
 """
 
 from __future__ import annotations
@@ -36,6 +36,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_healthy(process: subprocess.Popen, port: int, timeout: float, name: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            connection.request("GET", "/_emulator/health")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"{name} did not start")
+
+
 @contextmanager
 def server(*args: str, app: str = "emulator", server: str = "werkzeug", ready_timeout: float = 600):
     port = free_port()
@@ -44,18 +58,7 @@ def server(*args: str, app: str = "emulator", server: str = "werkzeug", ready_ti
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     info: dict[str, str] = {}
-    deadline = time.monotonic() + ready_timeout
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/_emulator/health")
-            if connection.getresponse().status == 200:
-                break
-        except OSError:
-            time.sleep(0.05)
-    else:
-        process.kill()
-        raise RuntimeError(f"{app} on {server} did not start")
+    wait_healthy(process, port, ready_timeout, f"{app} on {server}")
     if args and "--messages" in args:
         for line in process.stdout:  # PRELOAD line, printed before READY
             if line.startswith("PRELOAD"):
@@ -170,17 +173,21 @@ def http_throughput(seconds: float) -> None:
         row(f"create over HTTP, {connections} conn: ratio", f"{ratio:.2f}x", ">= 0.6x", ratio >= 0.6)
 
 
+def sdk_rate(client, count: int) -> float:
+    """Sends per second of one official SDK client, after a warm-up."""
+    for _ in range(20):
+        client.messages.create(to="+15551230000", from_="+15557650001", body="warm-up")
+    started = time.perf_counter()
+    for i in range(count):
+        client.messages.create(to=f"+1555123{i % 10000:04d}", from_="+15557650001", body="Benchmark message")
+    return count / (time.perf_counter() - started)
+
+
 def sdk_throughput(count: int) -> None:
     from emulator.testing import twilio_client
 
     def run(port: int) -> float:
-        client = twilio_client(f"http://127.0.0.1:{port}", ACCOUNT, TOKEN)
-        for i in range(20):
-            client.messages.create(to="+15551230000", from_="+15557650001", body="warm-up")
-        started = time.perf_counter()
-        for i in range(count):
-            client.messages.create(to=f"+1555123{i % 10000:04d}", from_="+15557650001", body="Benchmark message")
-        return count / (time.perf_counter() - started)
+        return sdk_rate(twilio_client(f"http://127.0.0.1:{port}", ACCOUNT, TOKEN), count)
 
     with server(app="bare") as (port, _):
         bare = run(port)
@@ -256,6 +263,59 @@ def scale(seconds: float, size: int) -> None:
     row("scale: memory per opt-out record", f"{float(info.get('bytes_per_opt_out', 0)):.0f} bytes")
 
 
+@contextmanager
+def cli_server(*args: str):
+    """`twilio-emulator serve` itself (for the proxy, which bench/serve.py does not start)."""
+    port = free_port()
+    process = subprocess.Popen([PYTHON, "-m", "emulator", "serve", "--port", str(port), "--log-level", "WARNING", *args],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_healthy(process, port, 60, "twilio-emulator serve")
+    try:
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def proxy(count: int, seconds: float, tmp: Path) -> None:
+    """The official SDK, unmodified, through the proxy (TLS in a kept-alive tunnel) against the same
+    SDK on the API port of the same process; and the API port's throughput with the proxy unused."""
+    import json
+
+    from twilio.rest import Client
+
+    from emulator.testing import twilio_client
+
+    with cli_server("--proxy", "--proxy-port", str(free_port()), "--ca-dir", str(tmp / "ca")) as port:
+        direct = sdk_rate(twilio_client(f"http://127.0.0.1:{port}", ACCOUNT, TOKEN), count)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/_emulator/proxy")
+        info = json.loads(connection.getresponse().read())
+        saved = dict(os.environ)
+        os.environ.update({  # what `twilio-emulator env --sdk python` prints
+            "HTTPS_PROXY": f"http://127.0.0.1:{info['proxy']['port']}", "NO_PROXY": "localhost,127.0.0.1",
+            "REQUESTS_CA_BUNDLE": info["ca"]["bundle_file"],
+        })
+        try:
+            proxied = sdk_rate(Client(ACCOUNT, TOKEN), count)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+    # Other load on the machine swings single runs by 20%: alternate the two servers, keep each's best.
+    on_runs, off_runs = [], []
+    for _ in range(3):
+        for args, runs in ((("--proxy", "--proxy-port", str(free_port()), "--ca-dir", str(tmp / "ca")), on_runs), ((), off_runs)):
+            with cli_server(*args) as port:
+                load(port, 16, 0.5)
+                runs.append(load(port, 16, seconds)["rps"])
+    unused_on, without = max(on_runs), max(off_runs)
+    row("SDK through the proxy (HTTPS, 1 client) vs the API port", f"{proxied:.0f} vs {direct:.0f} req/s ({proxied / direct:.2f}x)",
+        ">= 0.7x", proxied / direct >= 0.7)
+    on_off = unused_on / without
+    row("API port, 16 conn, proxy on but unused vs off (best of 3)", f"{unused_on:.0f} vs {without:.0f} req/s ({on_off:.2f}x)",
+        ">= 0.95x", on_off >= 0.95)
+
+
 def cold_start(runs: int) -> None:
     def flask_import() -> float:
         started = time.perf_counter()
@@ -323,7 +383,7 @@ def slow_webhooks(seconds: float) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="shorter runs and a 100k scale test")
-    parser.add_argument("--only", nargs="*", help="sections: http sdk plugin granian scale cold sqlite webhooks")
+    parser.add_argument("--only", nargs="*", help="sections: http sdk proxy plugin granian scale cold sqlite webhooks")
     args = parser.parse_args()
     seconds = 2.0 if args.quick else 5.0
     size = 100_000 if args.quick else 1_000_000
@@ -332,6 +392,7 @@ def main() -> int:
     sections = {
         "http": lambda: http_throughput(seconds),
         "sdk": lambda: sdk_throughput(300 if args.quick else 1000),
+        "proxy": lambda: proxy(300 if args.quick else 1000, seconds, tmp),
         "plugin": lambda: plugin_reset(300),
         "granian": lambda: fast_server(seconds),
         "scale": lambda: scale(seconds, size),

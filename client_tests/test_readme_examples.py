@@ -41,3 +41,17 @@ def test_the_scenario_example_in_the_readme_parses_and_passes(tmp_path, base_url
     with WebhookReceiver() as receiver:
         result = scenarios.run(scenarios.load(path), base_url, receiver=receiver)
     assert result.passed, result.report()
+
+
+def test_patch_example_runs():
+    code = example_after("### patch(): every client of the process")
+    namespace: dict = {}
+    exec(compile(code, "README.md (patch example)", "exec"), namespace)
+    assert "README.md (patch example):" in namespace["message"]  # the call site is the README's line
+
+
+def test_the_unmodified_programs_in_the_readme_are_the_ones_we_run():
+    examples = Path(__file__).parent / "examples"
+    text = README.read_text(encoding="utf-8")
+    for name in ("send_sms.py", "send_sms.js"):
+        assert (examples / name).read_text(encoding="utf-8") in text, name

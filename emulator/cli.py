@@ -15,6 +15,7 @@ import threading
 import urllib.request
 
 from . import __version__
+from .envvars import FORMATS, SDKS
 from .errors import EmulatorInputError
 from .settings import Settings, parse_accounts
 
@@ -28,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Point the official Twilio SDKs at it instead of api.twilio.com.",
         epilog="Every serve option can also be set by environment: TWILIO_EMULATOR_HOST, _PORT, _ACCOUNTS "
         "(SID:TOKEN,...), _STRICT_ACCOUNTS, _STRICT_SENDERS, _FIXTURES, _DB, _MAX_MESSAGES, _LOG_LEVEL, "
-        "_WEBHOOK_TIMEOUT, _WEBHOOK_WORKERS.",
+        "_WEBHOOK_TIMEOUT, _WEBHOOK_WORKERS, _PROXY, _PROXY_PORT, _TLS, _TLS_PORT, _CA_DIR.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -75,6 +76,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="a webhook slower than this fails with 11200 (default 15)",
     )
     serve.add_argument("--webhook-workers", type=int, metavar="N", help="background webhook threads (default 4)")
+    serve.add_argument(
+        "--proxy",
+        action="store_true",
+        default=None,
+        help="also serve an HTTP proxy: CONNECT to *.twilio.com is answered by the emulator over TLS made "
+        "with a local CA, every other host is tunnelled untouched (point programs at it: `twilio-emulator env`)",
+    )
+    serve.add_argument("--proxy-port", type=int, metavar="PORT", help="the proxy's port (default: --port + 1)")
+    serve.add_argument(
+        "--tls",
+        action="store_true",
+        default=None,
+        help="also serve the API over HTTPS with certificates for the Twilio names, for setups that map "
+        "api.twilio.com to the emulator (/etc/hosts, DNS, compose)",
+    )
+    serve.add_argument("--tls-port", type=int, metavar="PORT", help="the TLS port (default: --port + 2)")
+    serve.add_argument(
+        "--ca-dir",
+        metavar="DIR",
+        help="directory of the local CA, created on first use (default: a per-user data directory)",
+    )
 
     def client_command(name: str, help: str) -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=help)
@@ -98,6 +120,34 @@ def build_parser() -> argparse.ArgumentParser:
     messages = client_command("messages", "list messages, newest first")
     messages.add_argument("--account", metavar="AC…", help="only this account's")
     messages.add_argument("--limit", type=int, default=50, help="how many (default 50)")
+    ca = sub.add_parser("ca", help="where the local CA is, and how to trust or remove it (created if absent)")
+    ca.add_argument(
+        "--ca-dir",
+        metavar="DIR",
+        help="the CA's directory (default: $TWILIO_EMULATOR_CA_DIR or a per-user data directory)",
+    )
+    ca.add_argument("--path", action="store_true", help="print only the certificate's path, for scripts")
+    ca.add_argument("--json", action="store_true", help="print JSON for scripts")
+    env = sub.add_parser(
+        "env",
+        help="print the environment variables that point one SDK's programs at a running emulator",
+        description="Asks the emulator at --url for its proxy and CA and prints the variables SDK honours, "
+        "e.g. eval \"$(twilio-emulator env --sdk python)\".",
+    )
+    env.add_argument("--sdk", required=True, choices=SDKS, help="the program's Twilio SDK (curl: the curl tool)")
+    env.add_argument(
+        "--url", default=os.environ.get("TWILIO_EMULATOR_URL", DEFAULT_URL),
+        help=f"the running emulator (default $TWILIO_EMULATOR_URL or {DEFAULT_URL})",
+    )
+    env.add_argument(
+        "--format", choices=FORMATS, default="shell",
+        help="shell (export lines for eval, the default), dotenv (compose env_file), json, "
+        "docker (docker run --env-file)",
+    )
+    env.add_argument(
+        "--files-dir", metavar="DIR", help="where to write the CA copy and trust bundles the variables name "
+        "(default: a per-user cache directory)",
+    )
     scenarios = sub.add_parser("scenarios", help="run scenario files (*.toml) and print a line per scenario")
     scenarios.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or directories of them")
     scenarios.add_argument("--url", help="run against this emulator (it is reset) instead of a fresh in-process one")
@@ -121,6 +171,11 @@ def serve(args: argparse.Namespace) -> int:
             log_level=args.log_level,
             webhook_timeout=args.webhook_timeout,
             webhook_workers=args.webhook_workers,
+            proxy=args.proxy,
+            proxy_port=args.proxy_port,
+            tls=args.tls,
+            tls_port=args.tls_port,
+            ca_dir=args.ca_dir,
         )
         app = create_app(settings)
         emulator = app.extensions["twilio_emulator"]
@@ -133,13 +188,28 @@ def serve(args: argparse.Namespace) -> int:
             from werkzeug.serving import make_server
 
             server = make_server(settings.host, settings.port, app, threaded=True)
+        listeners = None
+        if settings.proxy or settings.tls:
+            from .proxy import start_listeners
+
+            # Under granian the app lives in its worker: the listeners reach it through the API port.
+            try:
+                api_port = server.port if server is not None else settings.port
+                listeners = start_listeners(app if server is not None else None, settings, api_port)
+            except OSError:
+                if server is not None:
+                    server.server_close()
+                    shutdown(app)
+                raise
+            settings = listeners.settings  # the ports they bound, for granian's worker to describe
     except (ValueError, EmulatorInputError, OSError, sqlite3.Error) as exc:
         print(f"twilio-emulator: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(settings.log_level)  # its request log follows --log-level
     port = server.port if server is not None else settings.port
-    print(_banner(settings, args.server, port, emulator.restored), flush=True)
+    extra = listeners.describe(settings.host) if listeners else ()
+    print(_banner(settings, args.server, port, emulator.restored), *extra, sep="\n", flush=True)
     if server is None:
         return serve_granian(settings)
     from .server import tune_gc
@@ -155,6 +225,8 @@ def serve(args: argparse.Namespace) -> int:
     while not stopping.wait(0.5) and thread.is_alive():
         pass
     logging.getLogger("emulator").info("stopping: finishing requests in flight, then closing the store")
+    if listeners:
+        listeners.stop()
     server.shutdown()
     thread.join(timeout=5)
     server.server_close()
@@ -278,6 +350,72 @@ def messages(args: argparse.Namespace) -> int:
     return _control(args, lambda c: (c.messages(args.account)[: args.limit], columns))
 
 
+TRUST_HOWTO = """\
+You need not trust it system-wide: `twilio-emulator env --sdk python` (node, go, ...) prints the
+variables that point one program at the emulator and make it trust this CA.
+
+To trust it for every program on this machine:
+  Debian/Ubuntu  sudo cp {cert} /usr/local/share/ca-certificates/twilio-emulator.crt && sudo update-ca-certificates
+  Fedora/RHEL    sudo trust anchor --store {cert}
+  macOS          sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain {cert}
+  Windows        certutil -user -addstore Root {cert}
+To remove it:
+  Debian/Ubuntu  sudo rm /usr/local/share/ca-certificates/twilio-emulator.crt && sudo update-ca-certificates --fresh
+  Fedora/RHEL    sudo trust anchor --remove {cert}
+  macOS          sudo security delete-certificate -c "{name}" /Library/Keychains/System.keychain
+  Windows        certutil -user -delstore Root "{name}"
+then delete {directory} (a new CA is created on next use)."""
+
+
+def ca(args: argparse.Namespace) -> int:
+    from .proxy import CertificateAuthority
+
+    try:
+        authority = CertificateAuthority(args.ca_dir or os.environ.get("TWILIO_EMULATOR_CA_DIR"))
+    except (OSError, ValueError) as exc:
+        print(f"twilio-emulator: cannot open or create the CA: {exc}", file=sys.stderr)
+        return 1
+    if args.path:
+        print(authority.cert_path)
+        return 0
+    about = {
+        "certificate_file": str(authority.cert_path),
+        "key_file": str(authority.key_path),
+        "subject": authority.subject,
+        "sha256": authority.fingerprint,
+        "not_after": authority.not_after.isoformat(),
+        "signs_only": "twilio.com and names under it (a critical X.509 name constraint; no IP address)",
+        "created_now": authority.created,
+    }
+    if args.json:
+        print(json.dumps(about, indent=2))
+        return 0
+    print(f"The local certificate authority of twilio-emulator{' (created now)' if authority.created else ''}")
+    print(f"  certificate  {authority.cert_path}")
+    print(f"  private key  {authority.key_path} (readable by you only; never share it)")
+    print(f"  subject      {authority.subject}")
+    print(f"  SHA-256      {authority.fingerprint}")
+    print(f"  valid until  {authority.not_after:%Y-%m-%d}")
+    print(f"  signs only   {about['signs_only']}\n")
+    print(TRUST_HOWTO.format(cert=authority.cert_path, name=authority.common_name, directory=authority.directory))
+    return 0
+
+
+def env(args: argparse.Namespace) -> int:
+    from .envvars import EnvError, fetch_info, render, variables
+
+    try:
+        values = variables(args.sdk, fetch_info(args.url), args.url, args.files_dir)
+        print(render(values, args.format))
+    except EnvError as exc:
+        print(f"twilio-emulator: {exc}", file=sys.stderr)
+        return 1
+    if args.sdk == "python-async":
+        print("# async twilio-python ignores proxies: the Twilio host names must resolve to the emulator's "
+              "TLS port on 443 (README: Point any program at it)", file=sys.stderr)
+    return 0
+
+
 def scenarios(args: argparse.Namespace) -> int:
     import requests
 
@@ -307,6 +445,8 @@ COMMANDS = {
     "opt-outs": opt_outs,
     "messages": messages,
     "scenarios": scenarios,
+    "ca": ca,
+    "env": env,
 }
 
 

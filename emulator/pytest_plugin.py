@@ -5,6 +5,9 @@
   or the one at --twilio-emulator-url / TWILIO_EMULATOR_URL
 - `twilio_emulator` (function): state reset before the test; returns the ControlClient
 - `twilio_client` (function): the official twilio.rest.Client with an account of its own
+- `twilio_patch` (function): emulator.testing.patch() around the test: every twilio.rest.Client
+  goes to the emulator, any other request to a real Twilio host fails; --twilio-patch (or the ini
+  option twilio_patch = true) turns it on for the whole suite
 - scenario files (*.toml) in the directories of the `twilio_scenario_dirs` ini option are collected
   as tests; a failing test's report shows what the emulator saw.
 """
@@ -20,11 +23,12 @@ from typing import Any
 import pytest
 
 from .settings import Settings
-from .testing import ControlClient, EmulatorServer
+from .testing import ControlClient, EmulatorServer, patch
 from .testing import twilio_client as make_client
 
 URL_OPTION = "--twilio-emulator-url"
 URL_ENV = "TWILIO_EMULATOR_URL"
+PATCH_OPTION = "--twilio-patch"
 # The control client and the last error id when the test's emulator was reset.
 ERRORS_SEEN = pytest.StashKey[tuple[ControlClient, int]]()
 # The emulator collected scenario files run against (one per test process).
@@ -38,7 +42,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help=f"use the emulator at this URL instead of starting one in-process (env {URL_ENV})",
     )
+    group.addoption(
+        PATCH_OPTION,
+        action="store_true",
+        default=None,
+        help="for every test, send every twilio.rest.Client to the emulator and fail any request to a real "
+        "Twilio host (emulator.testing.patch); also the ini option twilio_patch = true",
+    )
     parser.addini("twilio_scenario_dirs", "directories whose *.toml scenario files are collected", type="paths")
+    parser.addini(
+        "twilio_patch", "emulator.testing.patch() around every test (as --twilio-patch)", type="bool", default=False
+    )
 
 
 class _External:
@@ -93,6 +107,28 @@ def twilio_account(twilio_emulator: ControlClient) -> tuple[str, str]:
 def twilio_client(twilio_emulator_server: EmulatorServer | _External, twilio_account: tuple[str, str]) -> Any:
     """The official twilio.rest.Client, pointed at the emulator for every Twilio domain."""
     return make_client(twilio_emulator_server.url, *twilio_account)
+
+
+@pytest.fixture
+def twilio_patch(
+    twilio_emulator_server: EmulatorServer | _External, twilio_emulator: ControlClient
+) -> Iterator[ControlClient]:
+    """emulator.testing.patch() for this test: every twilio.rest.Client, built anywhere, talks to the
+    freshly reset emulator; any other request to a real Twilio host raises RealTwilioRequestError."""
+    with patch(twilio_emulator_server.url):
+        yield twilio_emulator
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _twilio_patch_suite(request: pytest.FixtureRequest) -> Iterator[None]:
+    """--twilio-patch / twilio_patch = true: patch() for the whole session (no emulator otherwise)."""
+    config = request.config
+    if not (config.getoption(PATCH_OPTION) or config.getini("twilio_patch")):
+        yield
+        return
+    server = request.getfixturevalue("twilio_emulator_server")
+    with patch(server.url):
+        yield
 
 
 @pytest.hookimpl(wrapper=True)

@@ -30,6 +30,12 @@ class Settings:
     webhook_timeout: float = 15.0  # seconds before a webhook counts as failed (11200)
     webhook_workers: int = 4  # background delivery threads
     webhook_queue_size: int = 10000  # pending webhooks kept before new ones are dropped
+    # Unmodified programs (emulator.proxy): an HTTPS proxy and a TLS port beside the API, one local CA.
+    proxy: bool = False
+    proxy_port: int | None = None  # default: port + 1 (a free port when port is 0)
+    tls: bool = False
+    tls_port: int | None = None  # default: port + 2 (a free port when port is 0)
+    ca_dir: str | None = None  # the CA's directory; default: a per-user data directory
 
     def __post_init__(self) -> None:
         for sid, token in self.accounts:
@@ -37,8 +43,10 @@ class Settings:
                 raise ValueError(f"account {sid!r}: an AccountSid is AC followed by 32 hex digits")
             if not token:
                 raise ValueError(f"account {sid}: the auth token is empty")
-        if not 0 <= self.port <= 65535:
-            raise ValueError(f"port {self.port} is out of range 0-65535")
+        for name in ("port", "proxy_port", "tls_port"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 65535:
+                raise ValueError(f"{name} {value} is out of range 0-65535")
         if self.max_messages is not None and self.max_messages < 1:
             raise ValueError("max_messages must be at least 1")
         if self.log_level.upper() not in LOG_LEVELS:

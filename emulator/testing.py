@@ -6,12 +6,14 @@ drive the control API. Works with or without pytest (the pytest plugin is a thin
         client = twilio_client(server.url, "AC" + "0" * 32, "token")
         client.messages.create(to="+15551230001", from_="+15557650001", body="hi")
         server.control.inbound(from_="+15551230001", to="+15557650001", body="STOP")
+
+    with patch(server.url):   # or: every twilio.rest.Client built anywhere goes to the emulator
+        Client(sid, token).messages.create(...)
 """
 
 from __future__ import annotations
 
 import functools
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -23,11 +25,17 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from .app import create_app
+from .hosts import is_twilio_host
+from .patching import RealTwilioRequestError, patch
 from .server import QuietRequestHandler, ThreadedServer
 from .settings import Settings
 
+__all__ = [
+    "ControlClient", "EmulatorError", "EmulatorServer", "RealTwilioRequestError", "WebhookReceiver", "patch",
+    "twilio_client",
+]
+
 POLL_SECONDS = 0.02  # how often a server thread checks for stop(): tests stop servers often
-TWILIO_HOST = re.compile(r"^[a-z0-9.-]*twilio\.com\Z")
 
 
 @functools.cache
@@ -50,7 +58,7 @@ def _http_client_class() -> type:
 
         def request(self, method: str, url: str, *args: Any, **kwargs: Any):  # noqa: ANN202
             parts = urlsplit(url)
-            if parts.hostname and TWILIO_HOST.match(parts.hostname):
+            if is_twilio_host(parts.hostname):
                 url = urlunsplit((self._scheme, self._netloc, parts.path, parts.query, parts.fragment))
             return super().request(method, url, *args, **kwargs)
 
@@ -232,19 +240,38 @@ class EmulatorError(Exception):
 
 
 class EmulatorServer:
-    """An emulator on 127.0.0.1 and a free port, in this process. Use as a context manager."""
+    """An emulator on 127.0.0.1 and a free port, in this process. Use as a context manager.
+    With settings proxy=True or tls=True it serves those too (free ports: proxy_url, tls_url)."""
 
     def __init__(self, settings: Settings | None = None) -> None:
         settings = (settings or Settings()).with_(host="127.0.0.1", port=0)
         self._server = ThreadedServer(create_app(settings), settings.host, settings.port)
         self.url = self._server.url
         self.control = ControlClient(self.url)
+        self._listeners = None
+        self.proxy_url = self.tls_url = None
+        if settings.proxy or settings.tls:
+            from .proxy import start_listeners
+
+            self._listeners = start_listeners(self._server.app, settings, self._server.port)
+            if self._listeners.proxy:
+                self.proxy_url = f"http://127.0.0.1:{self._listeners.proxy.port}"
+            if self._listeners.tls:
+                self.tls_url = f"https://127.0.0.1:{self._listeners.tls.port}"
+
+    @property
+    def ca_file(self) -> str | None:
+        """The CA certificate clients of the proxy or TLS port must trust."""
+        ca = self._listeners.ca if self._listeners else None
+        return str(ca.cert_path) if ca else None
 
     def start(self) -> EmulatorServer:
         self._server.start()
         return self
 
     def stop(self) -> None:
+        if self._listeners:
+            self._listeners.stop()
         self._server.stop()
 
     def __enter__(self) -> EmulatorServer:

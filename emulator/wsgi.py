@@ -16,6 +16,13 @@ from .settings import Settings
 
 
 def app_from_env() -> Flask:
-    app = create_app(Settings.from_env())
+    settings = Settings.from_env()
+    app = create_app(settings)
+    if settings.proxy or settings.tls:
+        # `serve --server granian --proxy`: the listeners run in the parent process and reach this
+        # worker's app over loopback.
+        from .proxy import behind_listeners
+
+        behind_listeners(app, settings)
     tune_gc()  # this factory runs in the server's worker process
     return app

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -52,15 +53,19 @@ def test_dockerfile_passes_hadolint():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_image_is_slim_non_root_and_exposes_the_port():
+def test_image_is_slim_non_root_and_exposes_the_ports():
     pairs = instructions()
     words = [w for w, _ in pairs]
     assert dict(pairs)["FROM"].startswith("python:3.11-slim")
     user = [rest for w, rest in pairs if w == "USER"]
     assert user and user[-1] not in ("root", "0")
-    assert dict(pairs)["EXPOSE"] == image_env()["TWILIO_EMULATOR_PORT"] == "4010"
+    assert image_env()["TWILIO_EMULATOR_PORT"] == "4010"
+    # the API, the proxy (port + 1, on by default) and the TLS port (port + 2, with serve --tls)
+    assert dict(pairs)["EXPOSE"].split() == ["4010", "4011", "4012"]
+    assert image_env()["TWILIO_EMULATOR_PROXY"] == "true"
     assert image_env()["TWILIO_EMULATOR_HOST"] == "0.0.0.0"
     assert "VOLUME" in words and "HEALTHCHECK" in words
+    assert set(exec_form(dict(pairs)["VOLUME"])) == {"/data", image_env()["TWILIO_EMULATOR_CA_DIR"]}
 
 
 def _free_port() -> int:
@@ -74,8 +79,11 @@ def test_the_image_command_serves_and_its_healthcheck_passes(tmp_path):
     command = exec_form(pairs["ENTRYPOINT"]) + exec_form(pairs["CMD"])
     health = exec_form(pairs["HEALTHCHECK"].split("CMD", 1)[1].strip())
     port = str(_free_port())
-    env = {**os.environ, **image_env(), "TWILIO_EMULATOR_PORT": port}
-    # Same command line as the image, with its ENV (0.0.0.0) and a free port; plus the volume's --db.
+    proxy_port = str(_free_port())
+    env = {**os.environ, **image_env(), "TWILIO_EMULATOR_PORT": port, "TWILIO_EMULATOR_PROXY_PORT": proxy_port,
+           "TWILIO_EMULATOR_CA_DIR": str(tmp_path / "ca")}
+    # Same command line as the image, with its ENV (0.0.0.0, the proxy on) and free ports, the CA
+    # volume in tmp_path; plus the volume's --db.
     command[0] = str(BIN / command[0])
     server = subprocess.Popen([*command, "--db", str(tmp_path / "emulator.db")], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -90,6 +98,10 @@ def test_the_image_command_serves_and_its_healthcheck_passes(tmp_path):
             time.sleep(0.1)
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == "ok"
+        info = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/_emulator/proxy", timeout=5))
+        assert info["proxy"] == {"enabled": True, "port": int(proxy_port)}
+        # what an app container sharing the CA volume reads
+        assert (tmp_path / "ca" / "bundle.pem").read_text().endswith(info["ca"]["certificate"])
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -149,3 +149,51 @@ def test_a_test_fails_when_the_emulator_raised_inside_itself(run):
         ["*the Twilio emulator raised 1 error(s) inside itself during this test*",
          "*RuntimeError: a bug in the emulator*"]
     )
+
+
+APP_THAT_BUILDS_ITS_OWN_CLIENT = """
+    import requests
+    from twilio.rest import Client
+
+    def notify(to):  # the user's code: it knows only the SDK
+        return Client("AC" + "1" * 32, "token").messages.create(to=to, from_="+15557650001", body="hi").status
+"""
+
+
+def test_twilio_patch_option_patches_the_whole_suite(run):
+    result = run(
+        APP_THAT_BUILDS_ITS_OWN_CLIENT + """
+    def test_sends_to_the_emulator(twilio_emulator):
+        assert notify("+15551230001") == "queued"
+        assert len(twilio_emulator.messages()) == 1
+
+    def test_without_any_fixture():
+        assert notify("+15551230002") == "queued"
+
+    def test_a_hand_made_call_to_twilio_fails():
+        requests.get("https://api.twilio.com/2010-04-01/Accounts.json")
+    """,
+        "--twilio-patch",
+    )
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(  # line 15 is requests.get (pytester drops the leading blank line)
+        ["*RealTwilioRequestError: blocked a request to the real Twilio (api.twilio.com) from *test_user.py:15 in "
+         "test_a_hand_made_call_to_twilio_fails*"]
+    )
+
+
+def test_twilio_patch_fixture_and_ini_option(run, pytester):
+    result = run(
+        APP_THAT_BUILDS_ITS_OWN_CLIENT + """
+    def test_fixture(twilio_patch):
+        assert notify("+15551230001") == "queued"
+        assert [m["to"] for m in twilio_patch.messages()] == ["+15551230001"]
+    """
+    )
+    result.assert_outcomes(passed=1)
+    pytester.makeini("[pytest]\ntwilio_patch = true\n")
+    result = run(APP_THAT_BUILDS_ITS_OWN_CLIENT + """
+    def test_ini():
+        assert notify("+15551230001") == "queued"
+    """)
+    result.assert_outcomes(passed=1)
