@@ -1,26 +1,26 @@
-"""Validate emulator JSON against Twilio's own OpenAPI specs (../shared/twilio-oai)."""
+"""Validate emulator JSON against Twilio's own OpenAPI documents (the parts kept in client_tests/oai)."""
 
 from __future__ import annotations
 
 import functools
 import json
-import os
 from pathlib import Path
 
 from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-SPEC_DIR = Path(os.environ.get("TWILIO_OAI_DIR", Path(__file__).resolve().parents[2] / "shared" / "twilio-oai"))
-FILES = {"api.v2010": "twilio_api_v2010.json", "messaging.v1": "twilio_messaging_v1.json"}
+SPEC_DIR = Path(__file__).resolve().parent / "oai"
+FILES = {
+    "api.v2010": "twilio_api_v2010.json",
+    "messaging.v1": "twilio_messaging_v1.json",
+    "accounts.v1": "twilio_accounts_v1.json",
+}
 
 
 @functools.cache
 def _spec(prefix: str) -> dict:
-    path = SPEC_DIR / FILES[prefix]
-    if not path.exists():
-        raise FileNotFoundError(f"Twilio's OpenAPI spec is missing at {path} (set TWILIO_OAI_DIR)")
-    return json.loads(path.read_text())
+    return json.loads((SPEC_DIR / FILES[prefix]).read_text())
 
 
 @functools.cache
