@@ -104,3 +104,27 @@ def test_an_acknowledged_opt_out_survives_sigkill(tmp_path, serve):
         timeout=5,
     )
     assert refused.status_code == 400 and refused.json()["code"] == 21610
+
+
+def test_a_db_named_like_an_sqlite_uri_is_a_plain_file_that_survives_a_restart(tmp_path, serve):
+    # Debian's SQLite reads "file:" names as URIs even with uri=False: mode=memory would keep
+    # nothing across a restart, and mode=ro would refuse every write.
+    (tmp_path / "file:").mkdir()
+    for name in ("file:/x.db?mode=memory", "file:/y.db?mode=ro"):
+        first = serve("--db", name, cwd=str(tmp_path))
+        created = requests.post(
+            f"{first.url}/2010-04-01/Accounts/{AC}/Messages.json",
+            data={"To": HANDSET, "From": NUMBER, "Body": "kept"}, auth=(AC, "token"), timeout=5,
+        )
+        assert created.status_code == 201
+        first.kill()
+        assert (tmp_path / "file:" / name.split("/", 1)[1]).stat().st_size > 0
+        second = serve("--db", name, cwd=str(tmp_path))
+        listed = requests.get(f"{second.url}/2010-04-01/Accounts/{AC}/Messages.json", auth=(AC, "token"), timeout=5)
+        assert [m["body"] for m in listed.json()["messages"]] == ["kept"]
+        second.kill()
+
+
+def test_a_db_in_a_missing_directory_is_refused_with_its_name(tmp_path):
+    with pytest.raises(sqlite3.OperationalError, match="cannot open --db .*nowhere"):
+        SqliteStore(str(tmp_path / "nowhere" / "x.db"))

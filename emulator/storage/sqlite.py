@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -95,8 +96,14 @@ class SqliteStore:
     def __init__(self, path: str) -> None:
         self.path = path
         self._lock = threading.Lock()
-        # uri=False (the default) keeps "file:…?mode=memory" a plain file name, as --db promises.
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT)
+        # uri=False is not enough: an SQLite built with SQLITE_USE_URI (Debian's is) still reads
+        # "file:…?mode=memory" as a URI. An absolute path never starts with "file:".
+        try:
+            self._db = sqlite3.connect(
+                os.path.abspath(path), check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT
+            )
+        except sqlite3.OperationalError as exc:
+            raise sqlite3.OperationalError(f"cannot open --db {path!r} ({exc}): does its directory exist?") from None
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives a process kill (the OS has the pages); only power loss can
         # drop the last transactions, which an emulator need not survive.
