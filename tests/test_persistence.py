@@ -126,5 +126,5 @@ def test_a_db_named_like_an_sqlite_uri_is_a_plain_file_that_survives_a_restart(t
 
 
 def test_a_db_in_a_missing_directory_is_refused_with_its_name(tmp_path):
-    with pytest.raises(sqlite3.OperationalError, match="cannot open --db .*nowhere"):
+    with pytest.raises(sqlite3.OperationalError, match=r"cannot open --db .*nowhere"):
         SqliteStore(str(tmp_path / "nowhere" / "x.db"))
