@@ -143,6 +143,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         timeout=settings.webhook_timeout,
         workers=settings.webhook_workers,
         queue_size=settings.webhook_queue_size,
+        keep=settings.webhook_log_cap,
     )
     events.log_events(emulator.events)
     register_error_handlers(app)

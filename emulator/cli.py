@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A local Twilio Messaging emulator with Twilio's opt-out rules (STOP/START/HELP, error 21610). "
         "Point the official Twilio SDKs at it instead of api.twilio.com.",
         epilog="Every serve option can also be set by environment: TWILIO_EMULATOR_HOST, _PORT, _ACCOUNTS "
-        "(SID:TOKEN,...), _STRICT_ACCOUNTS, _STRICT_SENDERS, _FIXTURES, _DB, _MAX_MESSAGES, _LOG_LEVEL, "
+        "(SID:TOKEN,...), _STRICT_ACCOUNTS, _STRICT_SENDERS, _FIXTURES, _DB, _MAX_MESSAGES, _MAX_WEBHOOKS, _LOG_LEVEL, "
         "_WEBHOOK_TIMEOUT, _WEBHOOK_WORKERS, _PROXY, _PROXY_PORT, _TLS, _TLS_PORT, _CA_DIR.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -60,7 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-messages",
         type=int,
         metavar="N",
-        help="keep at most N messages, evicting the oldest (opt-out records are never evicted); default: no cap",
+        help="keep at most N messages and N auto-replies, evicting the oldest (opt-out records are never "
+        "evicted); default: no cap",
+    )
+    serve.add_argument(
+        "--max-webhooks",
+        type=int,
+        metavar="N",
+        help="keep at most N webhook attempts for inspection, evicting the oldest "
+        "(default: 4 x --max-messages when that is set, else no cap)",
     )
     serve.add_argument(
         "--server",
@@ -168,6 +176,7 @@ def serve(args: argparse.Namespace) -> int:
             fixtures=args.fixtures,
             db=args.db,
             max_messages=args.max_messages,
+            max_webhooks=args.max_webhooks,
             log_level=args.log_level,
             webhook_timeout=args.webhook_timeout,
             webhook_workers=args.webhook_workers,

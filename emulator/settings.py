@@ -26,6 +26,8 @@ class Settings:
     fixtures: str | None = None  # JSON seed file loaded at start and at every reset
     db: str | None = None  # SQLite file that keeps all state across restarts; None keeps it in memory
     max_messages: int | None = None  # keep at most this many messages (oldest evicted); None: no cap
+    # Webhook attempts kept for GET /_emulator/webhooks; None: 4 per kept message (no cap without one).
+    max_webhooks: int | None = None
     log_level: str = "INFO"
     webhook_timeout: float = 15.0  # seconds before a webhook counts as failed (11200)
     webhook_workers: int = 4  # background delivery threads
@@ -47,13 +49,23 @@ class Settings:
             value = getattr(self, name)
             if value is not None and not 0 <= value <= 65535:
                 raise ValueError(f"{name} {value} is out of range 0-65535")
-        if self.max_messages is not None and self.max_messages < 1:
-            raise ValueError("max_messages must be at least 1")
+        for name in ("max_messages", "max_webhooks"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be at least 1")
         if self.log_level.upper() not in LOG_LEVELS:
             raise ValueError(f"log level {self.log_level!r} is not one of {', '.join(LOG_LEVELS)}")
         object.__setattr__(self, "log_level", self.log_level.upper())
         if self.webhook_timeout <= 0 or self.webhook_workers < 1 or self.webhook_queue_size < 1:
             raise ValueError("webhook_timeout, webhook_workers and webhook_queue_size must be positive")
+
+    @property
+    def webhook_log_cap(self) -> int | None:
+        """How many webhook attempts are kept: max_webhooks, else enough for the kept messages'
+        status callbacks and inbound webhooks (about three per message)."""
+        if self.max_webhooks is not None:
+            return self.max_webhooks
+        return 4 * self.max_messages if self.max_messages is not None else None
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)

@@ -37,7 +37,7 @@ from .scheduler import Scheduler
 from .send_checks import SendChecks
 from .services import Services
 from .sids import SidFactory
-from .state import State
+from .state import State, evict_over_caps
 from .unit_of_work import UnitOfWork
 
 
@@ -73,7 +73,7 @@ class Emulator:
         self.store: Store = store or (SqliteStore(settings.db) if settings.db else MemoryStore())
         self.errors = ErrorLog()
         self.events = EventBus(self.errors)
-        self.state = State(settings.max_messages)
+        self.state = State(settings.max_messages, settings.max_messages)
         self.uow = UnitOfWork(self.state, self.store, self.events, self.errors, reload=self._reload)
         self.scheduler = Scheduler(self.clock, self.errors)
         self.optouts = OptOutEngine(self.state.optouts, _TransactionWriter(self.uow))
@@ -99,10 +99,7 @@ class Emulator:
             if stored:
                 self.state.load(stored)
                 self.restored = True
-                # The cap may be lower than when the messages were stored.
-                for evicted in self.state.oldest_messages_over_cap():
-                    tx.delete(evicted)
-                self.state.drop_stale_retained()
+                evict_over_caps(tx, self.state)  # the caps may be lower than when they were stored
                 self.lifecycle.resume()
             else:
                 self._seed()

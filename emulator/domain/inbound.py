@@ -17,7 +17,7 @@ from .messages import Messages
 from .models import Account, AutoReply, Direction, Message, MessagingService, Sender, Status
 from .numbers import Numbers
 from .phone import SenderType, is_e164, sender_type
-from .state import State
+from .state import State, evict_over_caps
 from .unit_of_work import Transaction, UnitOfWork
 
 CHANNELS = ("sms", "rcs")
@@ -147,4 +147,6 @@ class Inbound:
             seq=self.state.next_seq(),
             message_sid=logged.sid if logged is not None else None,
         )
-        return tx.add(reply)
+        tx.add(reply)
+        evict_over_caps(tx, self.state)
+        return reply

@@ -21,7 +21,7 @@ from .paging import Page
 from .send_checks import MAGIC_FROM_OK, CreateMessage, SendChecks, SendPlan
 from .services import Services
 from .sids import SidFactory
-from .state import State
+from .state import State, evict_over_caps
 from .unit_of_work import Transaction, UnitOfWork
 
 __all__ = ["CreateMessage", "ListFilter", "Messages"]
@@ -136,9 +136,7 @@ class Messages:
 
     def _store(self, tx: Transaction, message: Message) -> None:
         tx.add(message)
-        for evicted in self.state.oldest_messages_over_cap():  # the retention cap: oldest go first
-            tx.delete(evicted)
-        self.state.drop_stale_retained()
+        evict_over_caps(tx, self.state)
 
     # -- inbound and replies (used by domain.inbound) ---------------------------------------------
     def record(

@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 import zlib
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -67,7 +68,15 @@ class _Job:
 
 
 class Webhooks:
-    def __init__(self, emulator: Emulator, *, timeout: float = 15.0, workers: int = 4, queue_size: int = 10000) -> None:
+    def __init__(
+        self,
+        emulator: Emulator,
+        *,
+        timeout: float = 15.0,
+        workers: int = 4,
+        queue_size: int = 10000,
+        keep: int | None = None,
+    ) -> None:
         self.emu = emulator
         self.timeout = timeout
         self._queues: list[queue.Queue[_Job | None]] = [
@@ -81,7 +90,8 @@ class Webhooks:
         self._account_generations: dict[str, int] = {}
         self._next_id = 0
         self.dropped = 0  # webhooks refused because their worker's queue was full
-        self._deliveries: list[Delivery] = []
+        # The attempts kept for inspection: the newest `keep` (oldest evicted first).
+        self._deliveries: deque[Delivery] = deque(maxlen=keep)
         self._local = threading.local()  # one requests.Session per worker thread
         emulator.events.subscribe(events.STATUS_CHANGED, self._on_status)
         emulator.events.subscribe(events.INBOUND_RECEIVED, self._on_inbound)
@@ -153,7 +163,8 @@ class Webhooks:
                 self._deliveries.clear()
             else:
                 self._account_generations[account_sid] = self._account_generations.get(account_sid, 0) + 1
-                self._deliveries = [d for d in self._deliveries if d.account_sid != account_sid]
+                kept = (d for d in self._deliveries if d.account_sid != account_sid)
+                self._deliveries = deque(kept, maxlen=self._deliveries.maxlen)
 
     def _stale(self, job: _Job) -> bool:
         """Whether a reset came after this job was queued (its results are then discarded)."""

@@ -1,0 +1,62 @@
+"""Bounded resources: with a cap, every log the emulator keeps stays at or under it (in memory and
+in the --db file), the oldest entries go first, and opt-out records are never evicted."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import requests
+
+from emulator import Settings
+from emulator.testing import EmulatorServer, WebhookReceiver
+
+AC = "AC" + "5" * 32
+NUMBER = "+15557650001"
+
+
+def test_every_log_stays_at_or_under_its_cap(tmp_path):
+    db = tmp_path / "capped.db"
+    with WebhookReceiver() as hooks, EmulatorServer(Settings(max_messages=5, db=str(db))) as server:
+        http = requests.Session()
+        http.auth = (AC, "token")
+        messages = f"{server.url}/2010-04-01/Accounts/{AC}/Messages.json"
+        for i in range(30):
+            sent = http.post(messages, data={"To": f"+1555123{i:04d}", "From": NUMBER, "Body": f"n{i}",
+                                             "StatusCallback": hooks.url("/status")}, timeout=5)
+            assert sent.status_code == 201
+        for i in range(30):
+            server.control.inbound(from_=f"+1555123{i:04d}", to=NUMBER, body="HELP")
+        server.control.inbound(from_="+15551230000", to=NUMBER, body="STOP")
+        for _ in range(220):  # the request log keeps the newest 200
+            http.get(f"{messages}?PageSize=1", timeout=5)
+        server.control.wait_for_webhooks()
+
+        kept = server.control.messages()
+        assert len(kept) == 5
+        assert kept[0]["from"] == "+15551230000"  # the newest are kept
+        deliveries = server.control.webhooks()
+        assert 0 < len(deliveries) <= 20  # 4 x --max-messages by default
+        replies = server.control.auto_replies()
+        assert len(replies) == 5 and replies[-1]["opt_out_type"] == "STOP"
+        assert len(server.control.requests()) == 200
+        assert len(server.control.opt_outs()) == 1  # never evicted
+        refused = http.post(messages, data={"To": "+15551230000", "From": NUMBER, "Body": "x"}, timeout=5)
+        assert refused.json()["code"] == 21610
+    with sqlite3.connect(db) as file:
+        assert file.execute("SELECT count(*) FROM messages").fetchone()[0] == 5
+        assert file.execute("SELECT count(*) FROM auto_replies").fetchone()[0] == 5
+        assert file.execute("SELECT count(*) FROM opt_outs").fetchone()[0] == 1
+
+
+def test_max_webhooks_sets_the_webhook_log_cap_on_its_own():
+    with WebhookReceiver() as hooks, EmulatorServer(Settings(max_webhooks=3, webhook_workers=1)) as server:
+        for i in range(10):
+            requests.post(
+                f"{server.url}/2010-04-01/Accounts/{AC}/Messages.json", auth=(AC, "token"), timeout=5,
+                data={"To": f"+1555123{i:04d}", "From": NUMBER, "Body": "x", "StatusCallback": hooks.url("/s")},
+            )
+        server.control.wait_for_webhooks()
+        assert len(hooks.received("/s")) > 3
+        assert [d["message_sid"] for d in server.control.webhooks()] == [r.form["MessageSid"]
+                                                                          for r in hooks.received("/s")[-3:]]
+        assert len(server.control.messages()) == 10  # no message cap
