@@ -223,9 +223,9 @@ def fast_server(seconds: float) -> None:
         load(port, 16, 0.5)
         gran = load(port, 16, seconds)
         # State consistent: every 201 is one stored message (plus the warm-up's).
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        connection.request("GET", f"/_emulator/messages?AccountSid={ACCOUNT}")
-        stored = len(__import__("json").loads(connection.getresponse().read())["messages"])
+        from emulator.testing import ControlClient
+
+        stored = len(ControlClient(f"http://127.0.0.1:{port}").messages(ACCOUNT))
     ratio = gran["rps"] / werk["rps"]
     row("16 conn: werkzeug (default)", f"{werk['rps']:.0f} req/s, p99 {werk['p99']:.2f} ms")
     row("16 conn: granian (--server granian)", f"{gran['rps']:.0f} req/s, p99 {gran['p99']:.2f} ms, stored {stored} messages")

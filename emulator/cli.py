@@ -356,7 +356,7 @@ def opt_outs(args: argparse.Namespace) -> int:
 
 def messages(args: argparse.Namespace) -> int:
     columns = ["sid", "date_created", "direction", "status", "from", "to", "error_code", "body"]
-    return _control(args, lambda c: (c.messages(args.account)[: args.limit], columns))
+    return _control(args, lambda c: (c.messages(args.account, limit=args.limit), columns))
 
 
 TRUST_HOWTO = """\

@@ -25,6 +25,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from .app import create_app
+from .domain.paging import MAX_PAGE_SIZE
 from .hosts import is_twilio_host
 from .patching import RealTwilioRequestError, patch
 from .server import QuietRequestHandler, ThreadedServer
@@ -102,10 +103,19 @@ class ControlClient:
         payload = {"From": from_, "To": to, "Body": body, "Channel": channel, "MediaUrl": media_urls or []}
         return self._call("POST", "/inbound", json=payload)
 
-    def messages(self, account_sid: str | None = None) -> list[dict]:
-        """Every message (of one account, or all), newest first, as Twilio's Message JSON."""
-        params = {"AccountSid": account_sid} if account_sid else {}
-        return self._call("GET", "/messages", params=params)["messages"]
+    def messages(self, account_sid: str | None = None, limit: int | None = None) -> list[dict]:
+        """Every message (of one account, or all; at most `limit`), newest first, as Twilio's
+        Message JSON. Follows the pages of GET /_emulator/messages."""
+        found: list[dict] = []
+        path: str | None = "/messages"
+        params: dict[str, Any] = {"AccountSid": account_sid} if account_sid else {}
+        params["PageSize"] = min(limit or MAX_PAGE_SIZE, MAX_PAGE_SIZE)
+        while path is not None and (limit is None or len(found) < limit):
+            page = self._call("GET", path, params=params)
+            found.extend(page["messages"])
+            path, params = page["next_page_uri"], {}
+            path = path.removeprefix("/_emulator") if path else None
+        return found[:limit]
 
     def requests(self) -> list[dict]:
         """The requests the emulator served since the last reset (method, path, status, error code)."""

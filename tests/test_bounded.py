@@ -60,3 +60,30 @@ def test_max_webhooks_sets_the_webhook_log_cap_on_its_own():
         assert [d["message_sid"] for d in server.control.webhooks()] == [r.form["MessageSid"]
                                                                           for r in hooks.received("/s")[-3:]]
         assert len(server.control.messages()) == 10  # no message cap
+
+
+def test_the_control_message_list_is_paged_by_key_across_accounts():
+    accounts = ["AC" + c * 32 for c in "abc"]
+    with EmulatorServer() as server:
+        sids = []
+        for i in range(8):
+            account = accounts[i % 3]
+            sent = requests.post(f"{server.url}/2010-04-01/Accounts/{account}/Messages.json", auth=(account, "t"),
+                                 data={"To": f"+1555123{i:04d}", "From": f"+1555765{i % 3:04d}", "Body": "x"},
+                                 timeout=5)
+            sids.append(sent.json()["sid"])
+        seen, url, pages = [], f"{server.url}/_emulator/messages?PageSize=3", 0
+        while url:
+            page = requests.get(url, timeout=5).json()
+            assert len(page["messages"]) <= 3 and page["page_size"] == 3
+            seen += [m["sid"] for m in page["messages"]]
+            url = page["next_page_uri"] and server.url + page["next_page_uri"]
+            pages += 1
+        assert seen == sids[::-1] and pages == 3
+        first = requests.get(f"{server.url}/_emulator/messages", params={"AccountSid": accounts[1]}, timeout=5).json()
+        assert [m["sid"] for m in first["messages"]] == sids[1::3][::-1] and first["next_page_uri"] is None
+        assert [m["sid"] for m in server.control.messages()] == sids[::-1]
+        assert [m["sid"] for m in server.control.messages(limit=2)] == sids[:-3:-1]
+        for bad in ({"PageToken": "PA" + sids[0]}, {"PageSize": "0"}, {"PageSize": "1001"}):
+            refused = requests.get(f"{server.url}/_emulator/messages", params=bad, timeout=5)
+            assert refused.status_code == 400 and "error" in refused.json()

@@ -20,7 +20,7 @@ ENDPOINTS = {
     "GET /_emulator/health": "liveness",
     "POST /_emulator/inbound": "text the emulator as a handset (From, To, Body, Channel, MediaUrl)",
     "POST /_emulator/fixtures": "load a fixture document now",
-    "GET /_emulator/messages": "every message, newest first (AccountSid)",
+    "GET /_emulator/messages": "every message, newest first (AccountSid, PageSize, PageToken)",
     "GET /_emulator/requests": "Twilio-path requests since the reset, with the reason of each error",
     "GET /_emulator/errors": "errors raised inside the emulator (since: an id)",
     "GET /_emulator/opt-outs": "opt-out records (AccountSid, Recipient)",
@@ -81,15 +81,11 @@ def load_fixtures():  # noqa: ANN201
 
 @bp.get("/messages")
 def list_messages():  # noqa: ANN201
-    """Every account's messages (or one account's), newest first, for inspection and the CLI."""
-    emu, account_sid = emulator(), schemas.account_filter()
-    with emu.uow.lock:
-        found = sorted(
-            (m for a in emu.state.accounts.values() if account_sid in (None, a.sid) for m in a.messages.values()),
-            key=lambda m: m.seq,
-            reverse=True,
-        )
-        return {"messages": [twilio_json.message(m) for m in found]}
+    """Every account's messages (or one account's), newest first, a page at a time (PageSize,
+    and the PageToken of next_page_uri), for inspection and the CLI."""
+    account_sid, page_size, before = schemas.account_filter(), schemas.page_size(), schemas.page_token()
+    page = emulator().messages.page_all(account_sid, page_size, before)
+    return to_json.message_page(page, [twilio_json.message(m) for m in page.items], account_sid)
 
 
 @bp.get("/requests")

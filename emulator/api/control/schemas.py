@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl
 from flask import request
 
 from ...domain.models import Fault, Status
+from ...domain.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from ...errors import InvalidInput
 from ...settings import ACCOUNT_SID
 
@@ -80,6 +81,23 @@ def account_sid(value: object, name: str = "AccountSid") -> str | None:
 def account_filter() -> str | None:
     """The AccountSid query parameter of an inspection endpoint (None: every account)."""
     return account_sid(request.args.get("AccountSid"))
+
+
+def page_size() -> int:
+    raw = request.args.get("PageSize", str(DEFAULT_PAGE_SIZE))
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise InvalidInput(f"PageSize must be a whole number from 1 to {MAX_PAGE_SIZE}")
+    return int(raw)
+
+
+def page_token() -> int | None:
+    """The keyset of a page after the first: next_page_uri's PageToken ("PS" and a position)."""
+    raw = request.args.get("PageToken")
+    if raw is None:
+        return None
+    if raw[:2] != "PS" or not raw[2:].isdigit() or len(raw) > 24:
+        raise InvalidInput("PageToken must be the one in next_page_uri (start without it for the first page)")
+    return int(raw[2:])
 
 
 def e164_filter(name: str) -> str | None:

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from urllib.parse import urlencode
 
 from ...domain.error_log import ServerError
-from ...domain.models import AccountSettings, AdvancedOptOut, AutoReply, Fault
+from ...domain.models import AccountSettings, AdvancedOptOut, AutoReply, Fault, Message
+from ...domain.paging import Page
 from ...optout import OptOutRecord
 from ...webhooks.dispatcher import Delivery
 from ..twilio.serializers import iso8601
+
+
+def message_page(page: Page[Message], records: list[dict], account_sid: str | None) -> dict:
+    """A page of GET /_emulator/messages: next_page_uri (or null) carries the keyset of the next."""
+    next_uri = None
+    if page.has_next:
+        query = {"AccountSid": account_sid} if account_sid else {}
+        query.update(PageSize=page.page_size, PageToken=f"PS{page.items[-1].seq}")
+        next_uri = f"/_emulator/messages?{urlencode(query)}"
+    return {"messages": records, "page_size": page.page_size, "next_page_uri": next_uri}
 
 
 def auto_reply(reply: AutoReply) -> dict:
