@@ -17,7 +17,7 @@ import urllib.request
 from . import __version__
 from .envvars import FORMATS, SDKS
 from .errors import EmulatorInputError
-from .settings import Settings, parse_accounts
+from .settings import Settings, parse_accounts, parse_api_keys
 
 DEFAULT_URL = "http://127.0.0.1:4010"
 
@@ -28,8 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="A local Twilio Messaging emulator with Twilio's opt-out rules (STOP/START/HELP, error 21610). "
         "Point the official Twilio SDKs at it instead of api.twilio.com.",
         epilog="Every serve option can also be set by environment: TWILIO_EMULATOR_HOST, _PORT, _ACCOUNTS "
-        "(SID:TOKEN,...), _STRICT_ACCOUNTS, _STRICT_SENDERS, _FIXTURES, _DB, _MAX_MESSAGES, _MAX_WEBHOOKS, _LOG_LEVEL, "
-        "_WEBHOOK_TIMEOUT, _WEBHOOK_WORKERS, _PROXY, _PROXY_PORT, _TLS, _TLS_PORT, _CA_DIR.",
+        "(SID:TOKEN,...), _API_KEYS (SK:SECRET:AC,...), _STRICT_ACCOUNTS, _STRICT_SENDERS, _FIXTURES, _DB, "
+        "_MAX_MESSAGES, _MAX_WEBHOOKS, _LOG_LEVEL, _WEBHOOK_TIMEOUT, _WEBHOOK_WORKERS, _PROXY, _PROXY_PORT, _TLS, "
+        "_TLS_PORT, _CA_DIR.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -45,6 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
         "created on first use unless --strict-accounts",
     )
     serve.add_argument("--strict-accounts", action="store_true", default=None, help="accept only declared accounts")
+    serve.add_argument(
+        "--api-key",
+        action="append",
+        metavar="SK:SECRET:AC",
+        help="declare an API key, its secret and its account (repeatable); only declared keys and keys "
+        "created through the Keys API authenticate",
+    )
     serve.add_argument(
         "--strict-senders",
         action="store_true",
@@ -172,6 +180,7 @@ def serve(args: argparse.Namespace) -> int:
             port=args.port,
             accounts=parse_accounts(args.account) if args.account else None,
             strict_accounts=args.strict_accounts,
+            api_keys=parse_api_keys(args.api_key) if args.api_key else None,
             strict_senders=args.strict_senders,
             fixtures=args.fixtures,
             db=args.db,

@@ -13,6 +13,7 @@ from typing import Any
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}\Z")
+API_KEY_SID = re.compile(r"^SK[0-9a-fA-F]{32}\Z")
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,8 @@ class Settings:
     # Declared accounts as (AccountSid, AuthToken); others are created on first use unless strict_accounts.
     accounts: tuple[tuple[str, str], ...] = ()
     strict_accounts: bool = False  # only declared accounts authenticate
+    # Declared API keys as (SK…, secret, AccountSid): standard keys of that account.
+    api_keys: tuple[tuple[str, str, str], ...] = ()
     strict_senders: bool = False  # default for new accounts: 21606 for a From the account does not own
     fixtures: str | None = None  # JSON seed file loaded at start and at every reset
     db: str | None = None  # SQLite file that keeps all state across restarts; None keeps it in memory
@@ -45,6 +48,13 @@ class Settings:
                 raise ValueError(f"account {sid!r}: an AccountSid is AC followed by 32 hex digits")
             if not token:
                 raise ValueError(f"account {sid}: the auth token is empty")
+        for key, secret, account in self.api_keys:
+            if not API_KEY_SID.match(key):
+                raise ValueError(f"API key {key!r}: an API key SID is SK followed by 32 hex digits")
+            if not secret:
+                raise ValueError(f"API key {key}: the secret is empty")
+            if not ACCOUNT_SID.match(account):
+                raise ValueError(f"API key {key}: {account!r} is not an AccountSid (AC followed by 32 hex digits)")
         for name in ("port", "proxy_port", "tls_port"):
             value = getattr(self, name)
             if value is not None and not 0 <= value <= 65535:
@@ -77,8 +87,8 @@ class Settings:
             value = getattr(self, f.name)
             if value is None:
                 continue
-            if f.name == "accounts":
-                value = ",".join(f"{sid}:{token}" for sid, token in value)
+            if f.name in ("accounts", "api_keys"):
+                value = ",".join(":".join(parts) for parts in value)
             elif isinstance(value, bool):
                 value = "true" if value else "false"
             env[f"TWILIO_EMULATOR_{f.name.upper()}"] = str(value)
@@ -95,6 +105,8 @@ class Settings:
             kind = str(f.type).removesuffix(" | None")
             if f.name == "accounts":
                 values[f.name] = parse_accounts(raw.split(","))
+            elif f.name == "api_keys":
+                values[f.name] = parse_api_keys(raw.split(","))
             elif kind == "bool":
                 values[f.name] = raw.strip().lower() in {"1", "true", "yes", "on"}
             elif kind in ("int", "float"):
@@ -119,4 +131,19 @@ def parse_accounts(items: list[str]) -> tuple[tuple[str, str], ...]:
         if not sep:
             raise ValueError(f"account {item!r}: expected ACCOUNT_SID:AUTH_TOKEN")
         parsed.append((sid, token))
+    return tuple(parsed)
+
+
+def parse_api_keys(items: list[str]) -> tuple[tuple[str, str, str], ...]:
+    """Parse "SK…:SECRET:AC…" strings (CLI --api-key, TWILIO_EMULATOR_API_KEYS)."""
+    parsed = []
+    for item in items:
+        item = item.strip()
+        if not item:
+            continue
+        key, _, rest = item.partition(":")
+        secret, _, account = rest.rpartition(":")
+        if not key or not secret or not account:
+            raise ValueError(f"API key {item[:40]!r}: expected SK…:SECRET:AC… (the key, its secret, its account)")
+        parsed.append((key, secret, account))
     return tuple(parsed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
 
@@ -128,3 +129,30 @@ def test_a_db_named_like_an_sqlite_uri_is_a_plain_file_that_survives_a_restart(t
 def test_a_db_in_a_missing_directory_is_refused_with_its_name(tmp_path):
     with pytest.raises(sqlite3.OperationalError, match=r"cannot open --db .*nowhere"):
         SqliteStore(str(tmp_path / "nowhere" / "x.db"))
+
+
+def test_api_keys_survive_a_restart_and_keys_bound_by_old_versions_are_dropped(tmp_path):
+    db = str(tmp_path / "keys.db")
+    first = Emulator(Settings(db=db)).start()
+    account = first.accounts.authenticate(AC, "token")
+    key = first.api_keys.create(account, "kept")
+    first.close()
+    second = Emulator(Settings(db=db)).start()
+    assert second.accounts.authenticate(key.sid, key.secret, AC).sid == AC
+    assert [k.friendly_name for k in second.api_keys.list_(second.state.accounts[AC])] == ["kept"]
+    second.close()
+
+    old = str(tmp_path / "v2.db")
+    with sqlite3.connect(old) as file:  # a file of the previous schema, with a key bound on first use
+        for number, sql in _migrations():
+            if number <= 2:
+                file.executescript(sql)
+        file.execute("PRAGMA user_version = 2")
+        data = {"sid": AC, "settings": {"auth_token": "token"}, "date_created": "2026-01-01T00:00:00+00:00",
+                "api_keys": {"SK" + "9" * 32: "anything"}}
+        file.execute("INSERT INTO accounts (sid, data) VALUES (?, ?)", (AC, json.dumps(data)))
+    migrated = Emulator(Settings(db=old)).start()
+    assert migrated.state.accounts[AC].api_keys == {}
+    with pytest.raises(Exception, match="Authenticate"):
+        migrated.accounts.authenticate("SK" + "9" * 32, "anything", AC)
+    migrated.close()

@@ -9,7 +9,7 @@ It builds the parts, each with one job, and wires them; it does no work of its o
 - EventBus (events.py): what changed, published after the commit.
 - ErrorLog (error_log.py): errors raised inside the server.
 - The opt-out engine (emulator.optout), the only writer of opt-out records.
-- Accounts, Numbers, Services, SendChecks, Lifecycle, Messages, Inbound: the operations.
+- Accounts, ApiKeys, Numbers, Services, SendChecks, Lifecycle, Messages, Inbound: the operations.
 
 Construction does no I/O and emits nothing: attach subscribers, then `start()`.
 """
@@ -24,6 +24,7 @@ from ..settings import Settings
 from ..storage import MemoryStore, SqliteStore, Store
 from . import events
 from .accounts import Accounts
+from .api_keys import ApiKeys
 from .clock import SystemClock
 from .error_log import ErrorLog
 from .events import EventBus
@@ -78,6 +79,7 @@ class Emulator:
         self.scheduler = Scheduler(self.clock, self.errors)
         self.optouts = OptOutEngine(self.state.optouts, _TransactionWriter(self.uow))
         self.accounts = Accounts(self.state, self.uow, self.clock, settings)
+        self.api_keys = ApiKeys(self.state, self.uow, self.clock, self.sids)
         self.numbers = Numbers(self.state, self.uow, self.clock, self.sids)
         self.services = Services(self.state, self.uow, self.clock, self.sids, self.numbers)
         self.checks = SendChecks(self.clock, self.optouts, self.numbers, self.services)
@@ -142,6 +144,8 @@ class Emulator:
             tx.delete(service)
         for sender in list(account.senders.values()):
             tx.delete(sender)
+        for key in list(account.api_keys.values()):
+            tx.delete(key)
         tx.delete(account)
         self.state.drop_stale_retained()
         faults = self.state.faults
@@ -152,6 +156,9 @@ class Emulator:
         for sid, token in self.settings.accounts:
             if account_sid in (None, sid):
                 self.accounts.declare(sid, token)
+        for key, secret, sid in self.settings.api_keys:
+            if account_sid in (None, sid):
+                self.api_keys.declare(self.accounts.get(sid) or self.accounts.declare(sid), key, secret)
         if self.settings.fixtures:
             load_fixture_data(self, read_fixtures(self.settings.fixtures), self.settings.fixtures, account_sid)
 

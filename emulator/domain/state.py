@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import AuthenticationFailed
 from ..optout.engine import OptOutRecord, record_key
-from .models import Account, AutoReply, Fault, Message, MessagingService, Sender, StickySender
+from .models import Account, ApiKey, AutoReply, Fault, Message, MessagingService, Sender, StickySender
 from .phone import SenderType
 
 
@@ -22,6 +22,7 @@ class State:
     def __init__(self, max_messages: int | None = None, max_auto_replies: int | None = None) -> None:
         self.accounts: dict[str, Account] = {}
         self.owners: dict[str, Sender] = {}  # phone number / short code -> the sender that owns it
+        self.api_keys: dict[str, ApiKey] = {}  # every account's keys, by SK… (authentication looks here)
         self.optouts: dict[tuple, OptOutRecord] = {}  # the opt-out engine's records, by record_key
         self.faults: list[Fault] = []  # injected delivery failures, first match wins
         self.seq = 0  # insertion counter of messages and auto-replies: "newest first" order
@@ -31,6 +32,7 @@ class State:
         self._caps = (self.kept_messages, self.kept_replies)
         self._place: dict[type, Callable[[Any], None]] = {
             Account: self._place_account,
+            ApiKey: self._place_api_key,
             Sender: self._place_sender,
             MessagingService: self._place_service,
             StickySender: self._place_sticky,
@@ -40,6 +42,7 @@ class State:
         }
         self._unplace: dict[type, Callable[[Any], None]] = {
             Account: self._unplace_account,
+            ApiKey: self._unplace_api_key,
             Sender: self._unplace_sender,
             MessagingService: self._unplace_service,
             StickySender: self._unplace_sticky,
@@ -52,6 +55,7 @@ class State:
         """Forget everything (in place: the parts hold references to these containers)."""
         self.accounts.clear()
         self.owners.clear()
+        self.api_keys.clear()
         self.optouts.clear()
         self.faults = []
         for cap in self._caps:
@@ -60,14 +64,15 @@ class State:
 
     def snapshot(self) -> tuple:
         """What `restore` needs to undo a clear (the records themselves are left untouched by it)."""
-        return (dict(self.accounts), dict(self.owners), dict(self.optouts), self.faults,
+        return (dict(self.accounts), dict(self.owners), dict(self.api_keys), dict(self.optouts), self.faults,
                 [cap.snapshot() for cap in self._caps], self.seq)
 
     def restore(self, snapshot: tuple) -> None:
-        accounts, owners, optouts, faults, caps, seq = snapshot
+        accounts, owners, api_keys, optouts, faults, caps, seq = snapshot
         self.clear()
         self.accounts.update(accounts)
         self.owners.update(owners)
+        self.api_keys.update(api_keys)
         self.optouts.update(optouts)
         self.faults = faults
         for cap, kept in zip(self._caps, caps, strict=True):
@@ -110,6 +115,14 @@ class State:
 
     def _unplace_account(self, account: Account) -> None:
         del self.accounts[account.sid]
+
+    def _place_api_key(self, key: ApiKey) -> None:
+        self.accounts[key.account_sid].api_keys[key.sid] = key
+        self.api_keys[key.sid] = key
+
+    def _unplace_api_key(self, key: ApiKey) -> None:
+        del self.accounts[key.account_sid].api_keys[key.sid]
+        del self.api_keys[key.sid]
 
     def _place_sender(self, sender: Sender) -> None:
         account = self.accounts[sender.account_sid]

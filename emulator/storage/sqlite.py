@@ -15,7 +15,7 @@ from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
-from ..domain.models import Account, AutoReply, Message, MessagingService, Sender, StickySender
+from ..domain.models import Account, ApiKey, AutoReply, Message, MessagingService, Sender, StickySender
 from ..optout.engine import OptOutRecord, record_key
 from .base import from_data, to_data
 
@@ -51,7 +51,8 @@ class Table:
 # Parents before children: the order `load` returns records in.
 TABLES: dict[type, Table] = {
     Account: Table("accounts", lambda r: {"sid": r.sid},
-                   exclude=("messages", "senders", "alpha_senders", "services", "auto_replies")),
+                   exclude=("api_keys", "messages", "senders", "alpha_senders", "services", "auto_replies")),
+    ApiKey: Table("api_keys", lambda r: {"sid": r.sid, "account_sid": r.account_sid}),
     Sender: Table("senders", lambda r: {"sid": r.sid, "account_sid": r.account_sid}),
     MessagingService: Table("services", lambda r: {"sid": r.sid, "account_sid": r.account_sid}, exclude=("sticky",)),
     StickySender: Table(
@@ -65,6 +66,7 @@ TABLES: dict[type, Table] = {
 # The primary key columns of each table (what a delete names).
 PRIMARY_KEYS = {
     "accounts": ("sid",),
+    "api_keys": ("sid",),
     "senders": ("sid",),
     "services": ("sid",),
     "sticky_senders": ("service_sid", "recipient"),

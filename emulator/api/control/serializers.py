@@ -17,7 +17,7 @@ def message_page(page: Page[Message], records: list[dict], account_sid: str | No
     """A page of GET /_emulator/messages: next_page_uri (or null) carries the keyset of the next."""
     next_uri = None
     if page.has_next:
-        query = {"AccountSid": account_sid} if account_sid else {}
+        query: dict[str, str | int] = {"AccountSid": account_sid} if account_sid else {}
         query.update(PageSize=page.page_size, PageToken=f"PS{page.items[-1].seq}")
         next_uri = f"/_emulator/messages?{urlencode(query)}"
     return {"messages": records, "page_size": page.page_size, "next_page_uri": next_uri}

@@ -1,4 +1,5 @@
-"""Twilio's REST surface: api.twilio.com under /2010-04-01, messaging.twilio.com under /v1."""
+"""Twilio's REST surface: api.twilio.com under /2010-04-01; messaging.twilio.com (and iam's Keys)
+under /v1."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Flask, request
 from werkzeug.routing import BaseConverter
 
-from . import messages, numbers, services
+from . import keys, messages, numbers, services
 from .auth import authenticate
 
 
@@ -48,5 +49,6 @@ def register(app: Flask) -> None:
     messages.register(api, resource)
     numbers.register(api, resource)
     services.register(messaging, resource)
+    keys.register(api, messaging, resource)
     app.register_blueprint(api)
     app.register_blueprint(messaging)
