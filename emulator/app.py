@@ -22,6 +22,7 @@ from werkzeug.wsgi import ClosingIterator
 
 from .api import control, twilio
 from .api.context import EXTENSION, GATE, REQUESTS, WEBHOOKS
+from .api.control import guard as control_guard
 from .api.errors import register_error_handlers
 from .domain import events
 from .domain.emulator import Emulator
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     events.log_events(emulator.events)
     register_error_handlers(app)
+    control_guard.register(app, settings)
     request_log(app, emulator)
     twilio.register(app)
     control.register(app)

@@ -29,8 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
         "Point the official Twilio SDKs at it instead of api.twilio.com.",
         epilog="Every serve option can also be set by environment: TWILIO_EMULATOR_HOST, _PORT, _ACCOUNTS "
         "(SID:TOKEN,...), _API_KEYS (SK:SECRET:AC,...), _STRICT_ACCOUNTS, _STRICT_SENDERS, _FIXTURES, _DB, "
-        "_MAX_MESSAGES, _MAX_WEBHOOKS, _LOG_LEVEL, _WEBHOOK_TIMEOUT, _WEBHOOK_WORKERS, _PROXY, _PROXY_PORT, _TLS, "
-        "_TLS_PORT, _CA_DIR.",
+        "_MAX_MESSAGES, _MAX_WEBHOOKS, _LOG_LEVEL, _CONTROL_TOKEN, _ALLOW_HOSTS (NAME,...), _WEBHOOK_TIMEOUT, "
+        "_WEBHOOK_WORKERS, _PROXY, _PROXY_PORT, _TLS, _TLS_PORT, _CA_DIR.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -64,6 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", metavar="PATH", help="keep all state in this SQLite file across restarts (default: in memory)"
     )
     serve.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default INFO")
+    serve.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        help="require this token on every control-API request (Authorization: Bearer TOKEN), for a sandbox "
+        "others can reach; the client commands send $TWILIO_EMULATOR_CONTROL_TOKEN",
+    )
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        metavar="NAME",
+        help="a host name the control API answers to besides its address, localhost and IP addresses "
+        "(repeatable; a container or compose service name; '*' for any)",
+    )
     serve.add_argument(
         "--max-messages",
         type=int,
@@ -114,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="directory of the local CA, created on first use (default: a per-user data directory)",
     )
 
+    def token_option(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "--control-token", metavar="TOKEN",
+            help="the emulator's --control-token (default $TWILIO_EMULATOR_CONTROL_TOKEN)",
+        )
+
     def client_command(name: str, help: str) -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=help)
         command.add_argument(
@@ -121,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"the running emulator (default $TWILIO_EMULATOR_URL or {DEFAULT_URL})",
         )
         command.add_argument("--json", action="store_true", help="print JSON for scripts instead of a table")
+        token_option(command)
         return command
 
     client_command("healthcheck", "exit 0 if an emulator answers at --url, 1 otherwise")
@@ -164,10 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--files-dir", metavar="DIR", help="where to write the CA copy and trust bundles the variables name "
         "(default: a per-user cache directory)",
     )
+    token_option(env)
     scenarios = sub.add_parser("scenarios", help="run scenario files (*.toml) and print a line per scenario")
     scenarios.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or directories of them")
     scenarios.add_argument("--url", help="run against this emulator (it is reset) instead of a fresh in-process one")
     scenarios.add_argument("--json", action="store_true", help="print JSON results")
+    token_option(scenarios)
     return parser
 
 
@@ -187,6 +209,8 @@ def serve(args: argparse.Namespace) -> int:
             max_messages=args.max_messages,
             max_webhooks=args.max_webhooks,
             log_level=args.log_level,
+            control_token=args.control_token,
+            allow_hosts=tuple(args.allow_host) if args.allow_host else None,
             webhook_timeout=args.webhook_timeout,
             webhook_workers=args.webhook_workers,
             proxy=args.proxy,
@@ -259,6 +283,12 @@ def _banner(settings: Settings, server: str, port: int, restored: bool) -> str:
         f"  control API: {url}/_emulator",
         "  point the SDK at it: emulator.testing.twilio_client(url, account_sid, token), see the README",
     ]
+    if settings.control_token:
+        lines.append("  control API: requires the --control-token (Authorization: Bearer …; the client commands "
+                     "read $TWILIO_EMULATOR_CONTROL_TOKEN)")
+    elif settings.host in ("0.0.0.0", "::"):
+        lines.append("  control API: open to anyone who can reach this port (README: Security model); "
+                     "--control-token guards it")
     if settings.db and restored:
         ignored = " (fixture edits are ignored while it holds state; a reset reloads them)" if settings.fixtures else ""
         lines.append(f"  state: restored from {settings.db}{ignored}")
@@ -326,7 +356,7 @@ def _control(args: argparse.Namespace, action) -> int:  # noqa: ANN001
     from .testing import ControlClient, EmulatorError
 
     try:
-        result = action(ControlClient(args.url))
+        result = action(ControlClient(args.url, token=args.control_token))
     except requests.ConnectionError:
         print(f"twilio-emulator: no emulator at {args.url} (start one with `twilio-emulator serve`)", file=sys.stderr)
         return 1
@@ -423,7 +453,7 @@ def env(args: argparse.Namespace) -> int:
     from .envvars import EnvError, fetch_info, render, variables
 
     try:
-        values = variables(args.sdk, fetch_info(args.url), args.url, args.files_dir)
+        values = variables(args.sdk, fetch_info(args.url, args.control_token), args.url, args.files_dir)
         print(render(values, args.format))
     except EnvError as exc:
         print(f"twilio-emulator: {exc}", file=sys.stderr)
@@ -440,7 +470,7 @@ def scenarios(args: argparse.Namespace) -> int:
     from .scenarios import run_paths
 
     try:
-        results = run_paths(args.paths, args.url)
+        results = run_paths(args.paths, args.url, args.control_token)
     except requests.ConnectionError:
         print(f"twilio-emulator: no emulator at {args.url}", file=sys.stderr)
         return 1

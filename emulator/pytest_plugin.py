@@ -28,6 +28,7 @@ from .testing import twilio_client as make_client
 
 URL_OPTION = "--twilio-emulator-url"
 URL_ENV = "TWILIO_EMULATOR_URL"
+TOKEN_OPTION = "--twilio-emulator-control-token"
 PATCH_OPTION = "--twilio-patch"
 # The control client and the last error id when the test's emulator was reset.
 ERRORS_SEEN = pytest.StashKey[tuple[ControlClient, int]]()
@@ -41,6 +42,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         URL_OPTION,
         default=None,
         help=f"use the emulator at this URL instead of starting one in-process (env {URL_ENV})",
+    )
+    group.addoption(
+        TOKEN_OPTION,
+        default=None,
+        help="the --control-token of the emulator at --twilio-emulator-url (env TWILIO_EMULATOR_CONTROL_TOKEN)",
     )
     group.addoption(
         PATCH_OPTION,
@@ -58,9 +64,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 class _External:
     """An emulator that someone else runs (a container, `make run`)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, token: str | None) -> None:
         self.url = url.rstrip("/")
-        self.control = ControlClient(self.url)
+        self.control = ControlClient(self.url, token=token)
 
     def stop(self) -> None:
         pass
@@ -77,7 +83,8 @@ def twilio_emulator_server(
     request: pytest.FixtureRequest, twilio_emulator_settings: Settings
 ) -> Iterator[EmulatorServer | _External]:
     url = request.config.getoption(URL_OPTION) or os.environ.get(URL_ENV)
-    server = _External(url) if url else EmulatorServer(twilio_emulator_settings).start()
+    token = request.config.getoption(TOKEN_OPTION)
+    server = _External(url, token) if url else EmulatorServer(twilio_emulator_settings).start()
     yield server
     server.stop()
 
@@ -197,7 +204,7 @@ class ScenarioItem(pytest.Item):
             server = self.config.stash[SCENARIO_SERVER] = _session_server(self.config)
         scenario = scenarios.load(self.path)
         with WebhookReceiver() as receiver:
-            result = scenarios.run(scenario, server.url, receiver=receiver)
+            result = scenarios.run(scenario, server.url, receiver=receiver, control_token=server.control.token or "")
         if not result.passed:
             raise ScenarioFailed(result.report())
 
@@ -217,7 +224,7 @@ class ScenarioFailed(AssertionError):
 def _session_server(config: pytest.Config):  # noqa: ANN202
     url = config.getoption(URL_OPTION) or os.environ.get(URL_ENV)
     if url:
-        return _External(url)
+        return _External(url, config.getoption(TOKEN_OPTION))
     server = EmulatorServer().start()
     config.add_cleanup(server.stop)
     return server

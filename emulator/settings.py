@@ -32,6 +32,10 @@ class Settings:
     # Webhook attempts kept for GET /_emulator/webhooks; None: 4 per kept message (no cap without one).
     max_webhooks: int | None = None
     log_level: str = "INFO"
+    # The control API (/_emulator): a token every request must carry (Authorization: Bearer), and
+    # the Host names it answers besides its own address, localhost and IP addresses ("*": any).
+    control_token: str | None = None
+    allow_hosts: tuple[str, ...] = ()
     webhook_timeout: float = 15.0  # seconds before a webhook counts as failed (11200)
     webhook_workers: int = 4  # background delivery threads
     webhook_queue_size: int = 10000  # pending webhooks kept before new ones are dropped
@@ -63,6 +67,8 @@ class Settings:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"{name} must be at least 1")
+        if self.control_token is not None and (not self.control_token.strip() or len(self.control_token) > 512):
+            raise ValueError("the control token must be 1 to 512 characters, not only spaces")
         if self.log_level.upper() not in LOG_LEVELS:
             raise ValueError(f"log level {self.log_level!r} is not one of {', '.join(LOG_LEVELS)}")
         object.__setattr__(self, "log_level", self.log_level.upper())
@@ -89,6 +95,8 @@ class Settings:
                 continue
             if f.name in ("accounts", "api_keys"):
                 value = ",".join(":".join(parts) for parts in value)
+            elif f.name == "allow_hosts":
+                value = ",".join(value)
             elif isinstance(value, bool):
                 value = "true" if value else "false"
             env[f"TWILIO_EMULATOR_{f.name.upper()}"] = str(value)
@@ -107,6 +115,8 @@ class Settings:
                 values[f.name] = parse_accounts(raw.split(","))
             elif f.name == "api_keys":
                 values[f.name] = parse_api_keys(raw.split(","))
+            elif f.name == "allow_hosts":
+                values[f.name] = tuple(h.strip() for h in raw.split(",") if h.strip())
             elif kind == "bool":
                 values[f.name] = raw.strip().lower() in {"1", "true", "yes", "on"}
             elif kind in ("int", "float"):

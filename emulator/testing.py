@@ -14,6 +14,7 @@ drive the control API. Works with or without pytest (the pytest plugin is a thin
 from __future__ import annotations
 
 import functools
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+from requests.auth import AuthBase
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
@@ -35,6 +37,8 @@ __all__ = [
     "ControlClient", "EmulatorError", "EmulatorServer", "RealTwilioRequestError", "WebhookReceiver", "patch",
     "twilio_client",
 ]
+
+CONTROL_TOKEN_ENV = "TWILIO_EMULATOR_CONTROL_TOKEN"
 
 POLL_SECONDS = 0.02  # how often a server thread checks for stop(): tests stop servers often
 
@@ -79,12 +83,33 @@ def twilio_client(base_url: str, account_sid: str, auth_token: str, **kwargs: An
     return Client(account_sid, auth_token, http_client=_http_client_class()(base_url), **kwargs)
 
 
-class ControlClient:
-    """The emulator's control API (/_emulator) over HTTP."""
+class BearerAuth(AuthBase):
+    """Authorization: Bearer <token>, as a control API started with --control-token wants."""
 
-    def __init__(self, base_url: str, session: requests.Session | None = None) -> None:
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        return request
+
+
+def control_token(token: str | None = None) -> str | None:
+    """The control token to send: the one given, else $TWILIO_EMULATOR_CONTROL_TOKEN (the variable
+    `serve` reads too), else none."""
+    return token if token is not None else os.environ.get(CONTROL_TOKEN_ENV) or None
+
+
+class ControlClient:
+    """The emulator's control API (/_emulator) over HTTP. `token`: the emulator's --control-token
+    (default: $TWILIO_EMULATOR_CONTROL_TOKEN, if set)."""
+
+    def __init__(self, base_url: str, session: requests.Session | None = None, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = session or requests.Session()
+        self.token = control_token(token)
+        if self.token:
+            self.session.auth = BearerAuth(self.token)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.session.request(method, f"{self.base_url}/_emulator{path}", timeout=30, **kwargs)
@@ -257,7 +282,7 @@ class EmulatorServer:
         settings = (settings or Settings()).with_(host="127.0.0.1", port=0)
         self._server = ThreadedServer(create_app(settings), settings.host, settings.port)
         self.url = self._server.url
-        self.control = ControlClient(self.url)
+        self.control = ControlClient(self.url, token=settings.control_token or "")
         self._listeners = None
         self.proxy_url = self.tls_url = None
         if settings.proxy or settings.tls:

@@ -866,9 +866,12 @@ def test_a_2mb_body_is_refused_in_the_paths_error_shape(world, path, content_typ
     data = b"Body=" + b"x" * (2 * 1024 * 1024)
     response = client.post(path, data=data, headers={**AUTH, "Content-Type": content_type})
     assert_promise(response, f"POST {path} ({content_type}, 2 MB)")
-    # Every body the endpoint reads (forms everywhere, JSON on the control API) is refused with 413.
-    reads_body = "form" in content_type or (content_type == "application/json" and path.startswith("/_emulator"))
-    if reads_body:
+    # Every body the endpoint reads (forms on Twilio paths, JSON on the control API) is refused with
+    # 413; the control API refuses any other body before reading it (403: a page could send it).
+    control = path.startswith("/_emulator")
+    if control and content_type != "application/json":
+        assert response.status_code == 403
+    elif "form" in content_type or control:
         assert response.status_code == 413
         if not path.startswith("/_emulator"):
             assert response.get_json()["status"] == 413 and response.get_json()["code"] == 20001
@@ -1174,13 +1177,16 @@ def test_a_non_utf8_multipart_form_is_refused_like_an_urlencoded_one(world):
     assert _messages(client) == before
 
 
-def test_a_non_utf8_inbound_form_is_refused(world):
+def test_a_non_utf8_inbound_body_is_refused(world):
     client, _ = world
     before = client.get(f"/_emulator/messages?AccountSid={ACCOUNT}").get_json()
-    response = client.post("/_emulator/inbound", data=b"From=%2B15551230004&To=%2B15557650001&Body=caf%E9",
-                           content_type="application/x-www-form-urlencoded")
-    assert_promise(response, "POST /_emulator/inbound latin-1 form")
-    assert response.status_code == 400
+    for data, content_type, status in (
+        (b"From=%2B15551230004&To=%2B15557650001&Body=caf%E9", "application/x-www-form-urlencoded", 403),
+        (b'{"From": "+15551230004", "To": "+15557650001", "Body": "caf\xe9"}', "application/json", 400),
+    ):
+        response = client.post("/_emulator/inbound", data=data, content_type=content_type)
+        assert_promise(response, f"POST /_emulator/inbound latin-1 {content_type}")
+        assert response.status_code == status
     assert client.get(f"/_emulator/messages?AccountSid={ACCOUNT}").get_json() == before
 
 

@@ -66,3 +66,150 @@ def test_malformed_declared_keys_are_refused_with_the_reason():
                         (f"{KEY}:{SECRET}:AC12", "is not an AccountSid")):
         with pytest.raises(ValueError, match=reason):
             Settings.from_env({"TWILIO_EMULATOR_API_KEYS": raw})
+
+
+# -- the control API and a browser ---------------------------------------------------------------------
+HANDSET, NUMBER = "+15551230001", "+15557650001"
+EVIL = "http://evil.example"
+
+
+def _send(url: str) -> None:
+    sent = requests.post(url + MESSAGES.format(A), auth=(A, "t"), data={"To": HANDSET, "From": NUMBER, "Body": "hi"},
+                         timeout=5)
+    assert sent.status_code == 201
+
+
+def _refused(response: requests.Response, words: str) -> None:
+    assert response.status_code == 403, response.text
+    assert words in response.json()["error"]
+
+
+def test_cross_site_forms_cannot_opt_a_handset_out_or_wipe_a_sandbox(serve, tmp_path):
+    url = serve("--db", str(tmp_path / "sandbox.db")).url
+    _send(url)
+    stop = f"From={HANDSET.replace('+', '%2B')}&To={NUMBER.replace('+', '%2B')}&Body=STOP"
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    # What a page's <form> sends, with Origin (every current browser) and without (older ones).
+    _refused(requests.post(f"{url}/_emulator/inbound", data=stop, headers={**form, "Origin": EVIL}, timeout=5),
+             "evil.example")
+    _refused(requests.post(f"{url}/_emulator/inbound", data=stop, headers=form, timeout=5), "send JSON")
+    _refused(requests.post(f"{url}/_emulator/inbound", data=stop, headers={"Content-Type": "text/plain"}, timeout=5),
+             "send JSON")
+    _refused(requests.post(f"{url}/_emulator/inbound", data=b'{"Body": "STOP"}', timeout=5), "must be JSON")
+    _refused(requests.post(f"{url}/_emulator/reset", headers={**form, "Origin": EVIL}, timeout=5), "evil.example")
+    _refused(requests.post(f"{url}/_emulator/reset", headers=form, timeout=5), "send JSON")
+    _refused(requests.post(f"{url}/_emulator/reset", headers={"Origin": "null"}, timeout=5), "null")
+    _refused(requests.get(f"{url}/_emulator/messages", headers={"Origin": EVIL}, timeout=5), "evil.example")
+    assert requests.get(f"{url}/_emulator/opt-outs", timeout=5).json()["opt_outs"] == []
+    assert len(requests.get(f"{url}/_emulator/messages", timeout=5).json()["messages"]) == 1
+    # The emulator's own pages (same origin) and clients that send JSON are served.
+    own = requests.post(f"{url}/_emulator/inbound", json={"From": HANDSET, "To": NUMBER, "Body": "STOP"},
+                        headers={"Origin": url}, timeout=5)
+    assert own.status_code == 201 and own.json()["opt_out_type"] == "STOP"
+    assert requests.post(f"{url}/_emulator/reset", timeout=5).status_code == 204
+    # Twilio paths keep accepting forms from anyone with the credentials, as Twilio does.
+    _send(url)
+
+
+def test_a_foreign_host_is_refused_unless_allowed(serve):
+    url = serve("--allow-host", "twilio-emulator").url
+    port = url.rsplit(":", 1)[1]
+
+    def get(host: str) -> requests.Response:
+        return requests.get(f"{url}/_emulator/messages", headers={"Host": host}, timeout=5)
+
+    _refused(get(f"evil.example:{port}"), "--allow-host evil.example")
+    _refused(get("rebind.attacker.test"), "not one of the emulator's names")
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", "LOCALHOST.", f"[::1]:{port}", f"10.0.0.7:{port}",
+                 f"app.localhost:{port}", f"twilio-emulator:{port}"):
+        assert get(host).status_code == 200, host
+    # A Twilio path is served under any name (the proxy and the TLS port use Twilio's own).
+    listed = requests.get(url + MESSAGES.format(A), auth=(A, "t"), headers={"Host": "api.twilio.com"}, timeout=5)
+    assert listed.status_code == 200
+
+
+def test_the_control_token_guards_every_control_request_but_health(serve, tmp_path, monkeypatch):
+    token = "s3cret-token"
+    url = serve("--control-token", token).url
+    _send(url)
+    missing = requests.get(f"{url}/_emulator/messages", timeout=5)
+    assert missing.status_code == 401 and "--control-token" in missing.json()["error"]
+    assert missing.headers["WWW-Authenticate"].startswith("Bearer")
+    assert requests.post(f"{url}/_emulator/reset", headers={"Authorization": "Bearer nope"}, timeout=5).status_code == 401
+    assert requests.post(f"{url}/_emulator/reset", auth=(A, "t"), timeout=5).status_code == 401
+    assert requests.get(f"{url}/_emulator/health", timeout=5).status_code == 200
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert len(requests.get(f"{url}/_emulator/messages", headers=bearer, timeout=5).json()["messages"]) == 1
+    # EventSource cannot set headers: a GET may carry it as ?token=, a state change may not.
+    assert requests.get(f"{url}/_emulator/messages", params={"token": token}, timeout=5).status_code == 200
+    assert requests.post(f"{url}/_emulator/reset", params={"token": token}, timeout=5).status_code == 401
+    # Twilio paths need the account's credentials, not the control token.
+    _send(url)
+
+    from emulator.testing import ControlClient, EmulatorError
+
+    assert len(ControlClient(url, token=token).messages()) == 2
+    with pytest.raises(EmulatorError) as refused:
+        ControlClient(url, token="").messages()
+    assert refused.value.status == 401
+    monkeypatch.setenv("TWILIO_EMULATOR_CONTROL_TOKEN", token)
+    assert len(ControlClient(url).messages()) == 2
+
+
+TOKEN = "t0ken-for-clients"
+SCENARIO = "fixtures/scenarios/long_code_stop_blocks_sends.toml"
+
+
+@pytest.fixture
+def guarded(tmp_path):
+    from emulator.testing import EmulatorServer
+
+    with EmulatorServer(Settings(control_token=TOKEN, proxy=True, ca_dir=str(tmp_path / "ca"))) as server:
+        yield server
+
+
+def test_the_cli_env_and_scenario_runner_send_the_token(guarded, capsys, monkeypatch, tmp_path):
+    from emulator.cli import main
+
+    monkeypatch.delenv("TWILIO_EMULATOR_CONTROL_TOKEN", raising=False)
+    url = guarded.url
+    assert main(["opt-outs", "--url", url]) == 1
+    assert "--control-token" in capsys.readouterr().err
+    _send(url)
+    assert main(["inbound", "--url", url, "--control-token", TOKEN, "--from", HANDSET, "--to", NUMBER, "hi"]) == 0
+    assert main(["reset", "--url", url, "--control-token", TOKEN]) == 0
+    assert main(["env", "--sdk", "python", "--url", url, "--files-dir", str(tmp_path / "f")]) == 1
+    assert "--control-token" in capsys.readouterr().err
+    assert main(["scenarios", SCENARIO, "--url", url]) == 1
+    capsys.readouterr()
+    monkeypatch.setenv("TWILIO_EMULATOR_CONTROL_TOKEN", TOKEN)  # what a shell that started serve has
+    assert main(["messages", "--url", url, "--json"]) == 0
+    assert main(["env", "--sdk", "python", "--url", url, "--files-dir", str(tmp_path / "f")]) == 0
+    assert "HTTPS_PROXY=" in capsys.readouterr().out
+    assert main(["scenarios", SCENARIO, "--url", url]) == 0
+    assert "1 passed, 0 failed" in capsys.readouterr().out
+
+
+def test_the_pytest_plugin_sends_the_token_to_an_external_emulator(guarded, pytester):
+    pytester.makepyfile(test_user="""
+        def test_uses_it(twilio_emulator, twilio_client):
+            twilio_client.messages.create(to="+15551230001", from_="+15557650001", body="hi")
+            assert [m["body"] for m in twilio_emulator.messages()] == ["hi"]
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--twilio-emulator-url={guarded.url}",
+                                           f"--twilio-emulator-control-token={TOKEN}")
+    result.assert_outcomes(passed=1)
+    assert len(guarded.control.messages()) == 1  # the in-process server's own client has the token too
+
+
+def test_account_settings_do_not_echo_the_auth_token_unless_asked():
+    from emulator.testing import EmulatorServer
+
+    with EmulatorServer() as server:
+        url = f"{server.url}/_emulator/accounts/{A}/settings"
+        quiet = requests.put(url, json={"auth_token": "hunter2", "stop_filtering": False}, timeout=5).json()
+        assert "auth_token" not in quiet and quiet["auth_token_set"] is True and quiet["stop_filtering"] is False
+        assert "hunter2" not in json.dumps(server.control.settings(A, lenient_punctuation=True))
+        shown = requests.put(url, params={"RevealAuthToken": "true"}, json={}, timeout=5).json()
+        assert shown["auth_token"] == "hunter2"
+        assert requests.get(server.url + MESSAGES.format(A), auth=(A, "hunter2"), timeout=5).status_code == 200

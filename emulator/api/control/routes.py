@@ -25,7 +25,7 @@ ENDPOINTS = {
     "GET /_emulator/errors": "errors raised inside the emulator (since: an id)",
     "GET /_emulator/opt-outs": "opt-out records (AccountSid, Recipient)",
     "GET /_emulator/auto-replies": "auto-replies sent to handsets (AccountSid)",
-    "PUT /_emulator/accounts/{AccountSid}/settings": "per-account settings",
+    "PUT /_emulator/accounts/{AccountSid}/settings": "per-account settings (RevealAuthToken)",
     "PUT /_emulator/services/{ServiceSid}/advanced-opt-out": "a Messaging Service's Advanced Opt-Out",
     "GET /_emulator/webhooks": "webhook deliveries (AccountSid, MessageSid, Kind)",
     "POST /_emulator/webhooks/wait": "wait until no webhook is pending (Timeout)",
@@ -123,7 +123,8 @@ def auto_replies():  # noqa: ANN201
 
 @bp.put("/accounts/<sid>/settings")
 def account_settings(sid: str):  # noqa: ANN201
-    return to_json.settings(emulator().accounts.update_settings(sid, schemas.payload()))
+    changed = emulator().accounts.update_settings(sid, schemas.payload())
+    return to_json.settings(changed, reveal_token=schemas.flag(request.args.to_dict(), "RevealAuthToken"))
 
 
 @bp.put("/services/<sid>/advanced-opt-out")

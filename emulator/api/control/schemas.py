@@ -1,13 +1,11 @@
-"""Parsing and validating control-API input (JSON object bodies, or form fields). Refusals are
+"""Parsing and validating control-API input (JSON object bodies, query parameters). Refusals are
 InvalidInput with a message that says what was expected."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qsl
 
 from flask import request
 
@@ -20,33 +18,17 @@ FAULT_KEYS = {"to", "pattern", "status", "error_code", "account_sid"}
 
 
 def payload() -> dict:
-    """The body as a dict: a JSON object (whatever the Content-Type says: `curl -d '{...}'` sends
-    JSON as a form type), else the form fields (repeated keys become lists)."""
-    if request.mimetype == "multipart/form-data":
-        return _fields(request.form.lists())
+    """The body: a JSON object (the guard lets no other body through), or {} when there is none."""
     raw = request.get_data(cache=True)
-    if raw.lstrip()[:1] not in (b"{", b"[") and request.mimetype == "application/x-www-form-urlencoded":
-        try:
-            pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
-        except UnicodeDecodeError:
-            raise InvalidInput("the form body is not valid UTF-8") from None
-        grouped: dict[str, list[str]] = {}
-        for key, value in pairs:
-            grouped.setdefault(key, []).append(value)
-        return _fields(grouped.items())
     if not raw.strip():
         return {}
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
-        raise InvalidInput("the body is not valid JSON (send a JSON object, or form fields)") from None
+        raise InvalidInput("the body is not valid JSON (send a JSON object)") from None
     if not isinstance(data, dict):
         raise InvalidInput("the body must be a JSON object")
     return data
-
-
-def _fields(lists: Iterable[tuple[str, list[str]]]) -> dict:
-    return {key: values if len(values) > 1 else values[0] for key, values in lists}
 
 
 def string(data: dict, name: str, default: str | None = None) -> str | None:

@@ -76,8 +76,14 @@ def fault(f: Fault) -> dict:
     }
 
 
-def settings(s: AccountSettings) -> dict:
-    return asdict(s)
+def settings(s: AccountSettings, reveal_token: bool = False) -> dict:
+    """An account's settings; its auth token only when asked for (a shared screen, a log)."""
+    body = asdict(s)
+    token = body.pop("auth_token")
+    body["auth_token_set"] = token is not None
+    if reveal_token:
+        body["auth_token"] = token
+    return body
 
 
 def advanced_opt_out(config: AdvancedOptOut) -> dict:
