@@ -66,17 +66,17 @@ def main() -> None:
                 blocking_threads=8, factory=True, log_level="warning").serve()
         return
     from bare_app import create_bare_app
-    from werkzeug.serving import run_simple
 
     from emulator import Settings, create_app
-    from emulator.server import QuietRequestHandler, tune_gc
+    from emulator.server import EmulatorWSGIServer, QuietRequestHandler, tune_gc
 
     app = create_app(Settings(db=args.db, log_level="WARNING")) if args.app == "emulator" else create_bare_app()
     if args.messages or args.opt_outs:
         preload(app, args.messages, args.opt_outs)
     tune_gc()  # as `twilio-emulator serve` does
     print("READY", flush=True)
-    run_simple("127.0.0.1", args.port, app, threaded=True, request_handler=QuietRequestHandler)
+    # The server `twilio-emulator serve` runs, for both apps.
+    EmulatorWSGIServer("127.0.0.1", args.port, app, QuietRequestHandler).serve_forever()
 
 
 if __name__ == "__main__":

@@ -227,9 +227,9 @@ def serve(args: argparse.Namespace) -> int:
                 settings = settings.with_(port=_free_port(settings.host))
             server = None
         else:
-            from werkzeug.serving import make_server
+            from .server import EmulatorWSGIServer
 
-            server = make_server(settings.host, settings.port, app, threaded=True)
+            server = EmulatorWSGIServer(settings.host, settings.port, app)
         listeners = None
         if settings.proxy or settings.tls:
             from .proxy import start_listeners

@@ -23,14 +23,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.auth import AuthBase
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from .app import create_app
 from .domain.paging import MAX_PAGE_SIZE
 from .hosts import is_twilio_host
 from .patching import RealTwilioRequestError, patch
-from .server import QuietRequestHandler, ThreadedServer
+from .server import EmulatorWSGIServer, QuietRequestHandler, ThreadedServer
 from .settings import Settings
 
 __all__ = [
@@ -210,7 +209,7 @@ class WebhookReceiver:
         self.requests: list[RecordedRequest] = []
         self._answers: dict[str, tuple[int, str, float, str]] = {}
         self._lock = threading.Lock()
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=QuietRequestHandler)
+        self._server = EmulatorWSGIServer("127.0.0.1", 0, self._wsgi, QuietRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_SECONDS,), daemon=True)
 
     def url(self, path: str = "/") -> str:
