@@ -444,9 +444,9 @@ def clean_env(monkeypatch):
     def no_server(*args, **kwargs):
         raise ServerStarted()
 
-    import werkzeug.serving
+    import emulator.server
 
-    monkeypatch.setattr(werkzeug.serving, "make_server", no_server)
+    monkeypatch.setattr(emulator.server, "EmulatorWSGIServer", no_server)
 
 
 class ServerStarted(Exception):
