@@ -51,6 +51,7 @@ def main() -> None:
     parser.add_argument("--db")
     parser.add_argument("--messages", type=int, default=0)
     parser.add_argument("--opt-outs", type=int, default=0)
+    parser.add_argument("--max-messages", type=int)
     args = parser.parse_args()
     if args.server == "granian":
         from granian import Granian
@@ -70,7 +71,8 @@ def main() -> None:
     from emulator import Settings, create_app
     from emulator.server import EmulatorWSGIServer, QuietRequestHandler, tune_gc
 
-    app = create_app(Settings(db=args.db, log_level="WARNING")) if args.app == "emulator" else create_bare_app()
+    settings = Settings(db=args.db, max_messages=args.max_messages, log_level="WARNING")
+    app = create_app(settings) if args.app == "emulator" else create_bare_app()
     if args.messages or args.opt_outs:
         preload(app, args.messages, args.opt_outs)
     tune_gc()  # as `twilio-emulator serve` does

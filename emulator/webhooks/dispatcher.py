@@ -38,6 +38,9 @@ HTTP_FAILURE = 11200  # Twilio's "HTTP retrieval failure": non-2xx, timeout, ref
 TWIML_INVALID = 12200  # Twilio's "Schema validation warning": TwiML it cannot act on
 MAX_REDIRECTS = 10
 MAX_RECORDED_BODY = 64 * 1024
+# A target that refused a connection (or whose name did not resolve) is not tried again for this
+# long: its webhooks fail at once with the same 11200, so a dead port costs the API nothing.
+UNREACHABLE_SECONDS = 1.0
 
 
 @dataclass
@@ -93,6 +96,7 @@ class Webhooks:
         # The attempts kept for inspection: the newest `keep` (oldest evicted first).
         self._deliveries: deque[Delivery] = deque(maxlen=keep)
         self._local = threading.local()  # one requests.Session per worker thread
+        self._unreachable: dict[str, tuple[float, str]] = {}  # scheme://host:port -> (until, why)
         emulator.events.subscribe(events.STATUS_CHANGED, self._on_status)
         emulator.events.subscribe(events.INBOUND_RECEIVED, self._on_inbound)
         emulator.events.subscribe(events.RESET, self._on_reset)
@@ -269,10 +273,16 @@ class Webhooks:
             attempted_at=self.emu.now(),
         )
         import requests
+        from urllib3.exceptions import NewConnectionError  # refused, unreachable, or a name that does not resolve
 
         response = None
         started = time.perf_counter()
+        target = _origin(full_url)
+        known_dead = self._unreachable.get(target)
+        repeated = known_dead is not None and time.monotonic() < known_dead[0]
         try:
+            if repeated and known_dead is not None:
+                raise _Unreachable(known_dead[1])
             response = self._local.session.request(
                 method, full_url, data=data, headers=headers, timeout=self.timeout, allow_redirects=False
             )
@@ -281,19 +291,35 @@ class Webhooks:
             if not 200 <= response.status_code < 300:
                 delivery.error_code = HTTP_FAILURE
                 delivery.error_message = f"HTTP retrieval failure: {url} answered {response.status_code}"
+        except _Unreachable as exc:
+            delivery.error_code = HTTP_FAILURE
+            delivery.error_message = (
+                f"HTTP retrieval failure: {url}: {exc} (not tried again within {UNREACHABLE_SECONDS:g}s)"
+            )
         except requests.Timeout:
             delivery.error_code = HTTP_FAILURE
             delivery.error_message = f"HTTP retrieval failure: {url} timed out after {self.timeout:g}s"
         except requests.RequestException as exc:
             delivery.error_code = HTTP_FAILURE
             delivery.error_message = f"HTTP retrieval failure: {url}: {type(exc).__name__}"
+            reason = getattr(exc.args[0], "reason", None) if exc.args else None
+            if isinstance(reason, NewConnectionError):
+                self._mark_unreachable(target, type(exc).__name__)
         delivery.duration_ms = round((time.perf_counter() - started) * 1000, 3)
         self._record(delivery)
-        if delivery.error_code is not None:
+        if repeated:  # the first failure was logged; a flood of the same line would slow the API
+            log.debug("%s webhook for %s: %s", kind, message.sid, delivery.error_message)
+        elif delivery.error_code is not None:
             log.warning("%s webhook for %s: %s", kind, message.sid, delivery.error_message)
         else:
             log.info("%s webhook for %s delivered: %s %s -> %s", kind, message.sid, method, url, delivery.status_code)
         return delivery, response if delivery.error_code is None else None
+
+    def _mark_unreachable(self, target: str, why: str) -> None:
+        now = time.monotonic()
+        if len(self._unreachable) >= 1024:  # many dead targets: forget those whose time is up
+            self._unreachable = {k: v for k, v in self._unreachable.items() if v[0] > now}
+        self._unreachable[target] = (now + UNREACHABLE_SECONDS, why)
 
     def _record(self, delivery: Delivery) -> None:
         with self._lock:
@@ -374,6 +400,15 @@ class Webhooks:
             if delivery.error_code is None:
                 delivery.error_code, delivery.error_message = code, text
         log.warning("webhook %s for %s: %s %s", delivery.url, delivery.message_sid, code, text)
+
+
+class _Unreachable(Exception):
+    """The target refused a connection moments ago: this delivery fails without a new attempt."""
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _resolve(base: str, url: str) -> str:
