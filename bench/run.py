@@ -360,24 +360,35 @@ def sqlite_store(seconds: float, tmp: Path) -> None:
     row("SQLite store create throughput (16 conn)", f"{sqlite['rps']:.0f} vs {memory['rps']:.0f} req/s memory ({ratio:.2f}x), errors {sqlite['errors']}", ">= 0.7x", ratio >= 0.7)
 
 
+def callback_throughput(label: str, callback: str, seconds: float) -> None:
+    """API throughput while every message's status callbacks go to `callback`, against none."""
+
+    def with_callback(index: int, n: int) -> str:
+        return urlencode({"To": f"+1555{index:03d}{n:04d}", "From": "+15557650001", "Body": "Benchmark",
+                          "StatusCallback": callback})
+
+    with server() as (port, _):
+        load(port, 16, 0.5)
+        plain = load(port, 16, seconds)
+        hooked = load(port, 16, seconds, with_callback)
+    ratio = hooked["rps"] / plain["rps"]
+    row(f"16 conn, every status callback to {label}", f"{hooked['rps']:.0f} vs {plain['rps']:.0f} req/s without "
+        f"({ratio:.2f}x), p99 {hooked['p99']:.2f} ms", ">= 0.9x", ratio >= 0.9)
+
+
 def slow_webhooks(seconds: float) -> None:
-    """API throughput while every message's status callbacks go to a target that takes 2 s."""
     from emulator.testing import WebhookReceiver
 
     with WebhookReceiver() as receiver:
         receiver.respond("/slow", "", delay=2)
-        callback = receiver.url("/slow")
+        callback_throughput("a 2 s target", receiver.url("/slow"), seconds)
 
-        def with_callback(index: int, n: int) -> str:
-            return urlencode({"To": f"+1555{index:03d}{n:04d}", "From": "+15557650001", "Body": "Benchmark",
-                              "StatusCallback": callback})
 
-        with server() as (port, _):
-            load(port, 16, 0.5)
-            plain = load(port, 16, seconds)
-            slow = load(port, 16, seconds, with_callback)
-    ratio = slow["rps"] / plain["rps"]
-    row("16 conn, every status callback to a 2 s target", f"{slow['rps']:.0f} vs {plain['rps']:.0f} req/s without ({ratio:.2f}x), p99 {slow['p99']:.2f} ms", ">= 0.9x", ratio >= 0.9)
+def dead_webhooks(seconds: float) -> None:
+    with socket.socket() as probe:  # a port with nothing listening: connections are refused at once
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/status"
+    callback_throughput("a refusing port", dead, seconds)
 
 
 def rss_bytes(pid: int) -> int:
@@ -441,25 +452,6 @@ def memory_with_caps(count: int) -> None:
     row(f"RSS per send, sends {count // 2:,}-{count:,} with callbacks, --max-messages 1000",
         f"{per_send:.1f} bytes/send (RSS {samples[0][1] / 2**20:.0f} -> {samples[-1][1] / 2**20:.0f} MB; "
         f"kept {kept[0]} messages, {kept[1]} webhook records)", "<= 50 bytes/send", per_send <= 50)
-
-
-def dead_webhooks(seconds: float) -> None:
-    """API throughput while every status callback goes to a port that refuses connections."""
-    with socket.socket() as probe:  # a port with nothing listening: connections are refused at once
-        probe.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/status"
-
-    def with_callback(index: int, n: int) -> str:
-        return urlencode({"To": f"+1555{index:03d}{n:04d}", "From": "+15557650001", "Body": "Benchmark",
-                          "StatusCallback": dead})
-
-    with server() as (port, _):
-        load(port, 16, 0.5)
-        plain = load(port, 16, seconds)
-        refused = load(port, 16, seconds, with_callback)
-    ratio = refused["rps"] / plain["rps"]
-    row("16 conn, every status callback to a refusing port", f"{refused['rps']:.0f} vs {plain['rps']:.0f} req/s "
-        f"without ({ratio:.2f}x), p99 {refused['p99']:.2f} ms", ">= 0.9x", ratio >= 0.9)
 
 
 def main() -> int:
