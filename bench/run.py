@@ -369,11 +369,13 @@ def callback_throughput(label: str, callback: str, seconds: float) -> None:
 
     with server() as (port, _):
         load(port, 16, 0.5)
-        plain = load(port, 16, seconds)
-        hooked = load(port, 16, seconds, with_callback)
+        runs = [(load(port, 16, seconds), load(port, 16, seconds, with_callback)) for _ in range(3)]
+    # Best of 3 alternating runs of each: other work on the machine only ever slows a run down.
+    plain = max((p for p, _ in runs), key=lambda r: r["rps"])
+    hooked = max((h for _, h in runs), key=lambda r: r["rps"])
     ratio = hooked["rps"] / plain["rps"]
     row(f"16 conn, every status callback to {label}", f"{hooked['rps']:.0f} vs {plain['rps']:.0f} req/s without "
-        f"({ratio:.2f}x), p99 {hooked['p99']:.2f} ms", ">= 0.9x", ratio >= 0.9)
+        f"({ratio:.2f}x, best of 3 alternating runs), p99 {hooked['p99']:.2f} ms", ">= 0.9x", ratio >= 0.9)
 
 
 def slow_webhooks(seconds: float) -> None:

@@ -9,6 +9,7 @@ get copies.
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
@@ -138,6 +139,11 @@ class Webhooks:
         if not message.status_callback:
             return
         url, method = message.status_callback, message.status_callback_method
+        if not self._pending and self._dead(url):
+            # Nothing is queued, so recording the failure here keeps every message's order, and
+            # spares a worker's wake-up: a dead target must cost the API nothing.
+            self._deliver("status-callback", message, url, method, payloads.status_callback(message), "")
+            return
 
         def run() -> None:
             token = self._token(message.account_sid)
@@ -247,20 +253,7 @@ class Webhooks:
     def _deliver(
         self, kind: str, message: Message, url: str, method: str, params: list[tuple[str, str]], token: str
     ) -> tuple[Delivery, Any]:
-        if method == "GET":
-            full_url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
-            signed, data = signature(token, full_url), None
-        else:
-            full_url, signed, data = url, signature(token, url, params), params
-        headers = {
-            "User-Agent": "TwilioProxy/1.1",
-            "X-Twilio-Signature": signed,
-            "I-Twilio-Idempotency-Token": str(uuid.uuid4()),
-            "X-Home-Region": "us1",
-            "Accept": "*/*",
-        }
-        if data is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
+        full_url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}" if method == "GET" else url
         delivery = Delivery(
             id=0,
             kind=kind,
@@ -269,51 +262,64 @@ class Webhooks:
             url=full_url,
             method=method,
             params=list(params),
-            headers=headers,
+            headers={},
             attempted_at=self.emu.now(),
+            error_code=HTTP_FAILURE,
         )
+        target = _origin(full_url)
+        why = self._dead(full_url)
+        if why is not None:  # nothing is sent (nor signed)
+            delivery.error_message = (
+                f"HTTP retrieval failure: {url}: {why} (not tried again within {UNREACHABLE_SECONDS:g}s)"
+            )
+            delivery.duration_ms = 0.0
+            self._record(delivery)
+            log.debug("%s webhook for %s: %s", kind, message.sid, delivery.error_message)
+            return delivery, None
+        data = None if method == "GET" else params
+        delivery.headers = headers = {
+            "User-Agent": "TwilioProxy/1.1",
+            "X-Twilio-Signature": signature(token, full_url) if data is None else signature(token, url, params),
+            "I-Twilio-Idempotency-Token": str(uuid.uuid4()),
+            "X-Home-Region": "us1",
+            "Accept": "*/*",
+        }
+        if data is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
         import requests
         from urllib3.exceptions import NewConnectionError  # refused, unreachable, or a name that does not resolve
 
         response = None
         started = time.perf_counter()
-        target = _origin(full_url)
-        known_dead = self._unreachable.get(target)
-        repeated = known_dead is not None and time.monotonic() < known_dead[0]
         try:
-            if repeated and known_dead is not None:
-                raise _Unreachable(known_dead[1])
             response = self._local.session.request(
                 method, full_url, data=data, headers=headers, timeout=self.timeout, allow_redirects=False
             )
             delivery.status_code = response.status_code
             delivery.response_body = response.text[:MAX_RECORDED_BODY]
-            if not 200 <= response.status_code < 300:
-                delivery.error_code = HTTP_FAILURE
+            if 200 <= response.status_code < 300:
+                delivery.error_code = None
+            else:
                 delivery.error_message = f"HTTP retrieval failure: {url} answered {response.status_code}"
-        except _Unreachable as exc:
-            delivery.error_code = HTTP_FAILURE
-            delivery.error_message = (
-                f"HTTP retrieval failure: {url}: {exc} (not tried again within {UNREACHABLE_SECONDS:g}s)"
-            )
         except requests.Timeout:
-            delivery.error_code = HTTP_FAILURE
             delivery.error_message = f"HTTP retrieval failure: {url} timed out after {self.timeout:g}s"
         except requests.RequestException as exc:
-            delivery.error_code = HTTP_FAILURE
             delivery.error_message = f"HTTP retrieval failure: {url}: {type(exc).__name__}"
             reason = getattr(exc.args[0], "reason", None) if exc.args else None
             if isinstance(reason, NewConnectionError):
                 self._mark_unreachable(target, type(exc).__name__)
         delivery.duration_ms = round((time.perf_counter() - started) * 1000, 3)
         self._record(delivery)
-        if repeated:  # the first failure was logged; a flood of the same line would slow the API
-            log.debug("%s webhook for %s: %s", kind, message.sid, delivery.error_message)
-        elif delivery.error_code is not None:
+        if delivery.error_code is not None:
             log.warning("%s webhook for %s: %s", kind, message.sid, delivery.error_message)
         else:
             log.info("%s webhook for %s delivered: %s %s -> %s", kind, message.sid, method, url, delivery.status_code)
         return delivery, response if delivery.error_code is None else None
+
+    def _dead(self, url: str) -> str | None:
+        """Why the target of `url` is not tried (it refused a connection moments ago), or None."""
+        known = self._unreachable.get(_origin(url))
+        return known[1] if known is not None and time.monotonic() < known[0] else None
 
     def _mark_unreachable(self, target: str, why: str) -> None:
         now = time.monotonic()
@@ -323,7 +329,8 @@ class Webhooks:
 
     def _record(self, delivery: Delivery) -> None:
         with self._lock:
-            if self._stale(self._local.job):
+            job = getattr(self._local, "job", None)  # None: recorded by the thread that caused it
+            if job is not None and self._stale(job):
                 return  # the emulator was reset while this webhook was on the wire
             self._next_id += 1
             delivery.id = self._next_id
@@ -402,10 +409,7 @@ class Webhooks:
         log.warning("webhook %s for %s: %s %s", delivery.url, delivery.message_sid, code, text)
 
 
-class _Unreachable(Exception):
-    """The target refused a connection moments ago: this delivery fails without a new attempt."""
-
-
+@functools.lru_cache(maxsize=1024)  # callback URLs repeat: parse each once
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
