@@ -107,6 +107,16 @@ class Message:
     fault: Fault | None = None  # an injected delivery failure, applied when it is reached
     smart_encoded: bool = False  # segments are counted after Smart Encoding
 
+    def __copy__(self) -> Message:
+        # A snapshot per status event: copy.copy's generic path for slotted classes is ~8x slower.
+        clone = object.__new__(Message)
+        for name in MESSAGE_FIELDS:
+            object.__setattr__(clone, name, getattr(self, name))
+        return clone
+
+
+MESSAGE_FIELDS = tuple(Message.__slots__)
+
 
 @dataclass
 class Sender:
