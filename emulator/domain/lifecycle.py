@@ -113,7 +113,8 @@ class Lifecycle:
                 record = None
                 if message.to != MAGIC_TO_OPTED_OUT:
                     sender = address(from_) if from_ else None
-                    record = self.checks.blocking_record(account, message.to, sender, service)
+                    selected = message.pool_sender_sid is not None  # the service picked the sender
+                    record = self.checks.blocking_record(account, message.to, sender, service if selected else None)
                 if message.to == MAGIC_TO_OPTED_OUT or record is not None:
                     self._set_status(tx, message, Status.FAILED, unsubscribed(account, record), **changes)
                 else:

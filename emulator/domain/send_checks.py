@@ -180,16 +180,19 @@ class SendChecks:
             raise unsubscribed(account, None)
         if req.from_ is None and account.settings.messaging_service_opt_out != "sync":
             return
-        sending = address(req.from_) if req.from_ else (pool_sender.address if pool_sender else None)
-        record = self.blocking_record(account, to, sending, service)
+        if req.from_:
+            record = self.blocking_record(account, to, address(req.from_), None)
+        else:
+            record = self.blocking_record(account, to, pool_sender.address if pool_sender else None, service)
         if record is not None:
             raise unsubscribed(account, record)
 
     def blocking_record(
         self, account: Account, to: str, sender: str | None, service: MessagingService | None
     ) -> OptOutRecord | None:
-        """The opt-out record that forbids this send: the sender's record, or (when the send names a
-        MessagingServiceSid) the service's record."""
+        """The opt-out record that forbids this send: the sender's record, or the record of `service`,
+        given only when the service picks the sender (Sender Selection): with a `From`, the service's
+        record does not apply ("Opt-out keywords support": only "in place of a Sender")."""
         if not account.settings.stop_filtering or to.startswith("whatsapp:"):
             # WhatsApp has its own opt-outs (63014/63033), which SMS keywords do not set.
             return None
