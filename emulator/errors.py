@@ -72,6 +72,18 @@ class InvalidFrom(TwilioError):
     message = "The 'From' number {from_} is not a valid phone number, shortcode, or alphanumeric sender ID."
 
 
+class ToFromSame(TwilioError):
+    code = 21266
+    message = "'To' and 'From' number cannot be the same"
+
+
+class InvalidUrl(TwilioError):
+    """A URL parameter of a phone number or short code (Twilio's 21402 "Invalid Url")."""
+
+    code = 21402
+    message = "{param} is not a valid URL: {url}"
+
+
 class RegionNotEnabled(TwilioError):
     code = 21408
     message = "Permission to send an SMS has not been enabled for the region indicated by the 'To' number: {to}."
@@ -109,6 +121,11 @@ class FromNotOwned(TwilioError):
     )
 
 
+class InvalidStatusCallback(TwilioError):
+    code = 21609
+    message = "The StatusCallback URL {url} is not a valid URL."
+
+
 class UnsubscribedRecipient(TwilioError):
     code = 21610
     message = "Attempt to send to unsubscribed recipient"
@@ -136,6 +153,16 @@ class NotMobile(TwilioError):
 class BodyTooLong(TwilioError):
     code = 21617
     message = "The concatenated message body exceeds the 1600 character limit."
+
+
+class InvalidMediaUrl(TwilioError):
+    code = 21620
+    message = "Media urls: {urls} are invalid. Please use only valid http and https urls"
+
+
+class ShortCodeCountryMismatch(TwilioError):
+    code = 21659
+    message = "'From' {from_} is not a Twilio phone number or Short Code country mismatch"
 
 
 class TooManyMedia(TwilioError):

@@ -19,7 +19,8 @@ steps; each step does one thing and states what must follow:
     expect = { http_status = 400, error_code = 21610 }
 
 Actions: send, inbound, settings, advanced_opt_out, advance (clock seconds), step (manual
-progression), cancel (a scheduled send), check (expectations only). Every step waits for the
+progression), cancel (a scheduled send), request (any Twilio request: method, path, params),
+check (expectations only). Every step waits for the
 webhooks it caused before its expectations are checked. Expectations: see EXPECT_KEYS.
 """
 
@@ -34,7 +35,7 @@ from typing import Any
 
 import requests
 
-ACTIONS = ("send", "inbound", "settings", "advanced_opt_out", "advance", "step", "cancel", "check")
+ACTIONS = ("send", "inbound", "settings", "advanced_opt_out", "advance", "step", "cancel", "request", "check")
 EXPECT_KEYS = {
     "http_status": "HTTP status of the step's request",
     "error_code": "Twilio error code of a refused request (the envelope's code)",
@@ -51,8 +52,12 @@ EXPECT_KEYS = {
     "webhooks": "the exact webhook requests this step caused: [{path, params (subset)}]",
     "messages_count": "how many messages the account has after the step",
     "reply_error_codes": "error codes of the TwiML replies of this step's inbound webhook",
+    "error_message": "the message of a refused request (the envelope's message)",
+    "response": "fields the step's JSON answer must have, with these values (a subset)",
+    "response_null": "fields of the step's JSON answer that must be null",
 }
 SEND_KEYS = {"from", "to", "body", "service", "media", "status_callback", "send_in", "send_at"}
+REQUEST_KEYS = {"method", "path", "params"}
 
 
 class ScenarioError(ValueError):
@@ -125,9 +130,10 @@ def load(path: str | Path) -> Scenario:
         bad = set(step.get("expect", {})) - set(EXPECT_KEYS)
         if bad:
             raise ScenarioError(f"{path}: step {i}: unknown expectation(s) {', '.join(sorted(bad))}")
-        if "send" in step and set(step["send"]) - SEND_KEYS:
-            unknown_send = ", ".join(sorted(set(step["send"]) - SEND_KEYS))
-            raise ScenarioError(f"{path}: step {i}: unknown send key(s) {unknown_send}")
+        for action, keys in (("send", SEND_KEYS), ("request", REQUEST_KEYS)):
+            if action in step and set(step[action]) - keys:
+                unknown_keys = ", ".join(sorted(set(step[action]) - keys))
+                raise ScenarioError(f"{path}: step {i}: unknown {action} key(s) {unknown_keys}")
     return Scenario(
         name=path.stem,
         path=str(path),
@@ -261,15 +267,26 @@ class _Runner:
         sid = args.get("sid") or self.last_sid
         self._record(self.api("POST", f"/Messages/{sid}.json", data={"Status": "canceled"}), actual)
 
+    def do_request(self, args: dict, actual: dict) -> None:
+        """Any Twilio request: a `path` under /2010-04-01 or /v1 as it is, else under the account
+        (`/IncomingPhoneNumbers.json`); `params` go in the query of a GET, in the form otherwise."""
+        method, path, params = args.get("method", "GET").upper(), args.get("path", ""), args.get("params", {})
+        url = self.base + path if path.startswith(("/2010-04-01/", "/v1/")) else None
+        kwargs = {"params": params} if method == "GET" else {"data": params}
+        response = (self.session.request(method, url, timeout=30, **kwargs) if url is not None
+                    else self.api(method, path, **kwargs))
+        self._record(response, actual, message=False)
+
     def do_check(self, args: dict, actual: dict) -> None:
         """No action: only the expectations (about the last message, opt-outs, ...)."""
 
-    def _record(self, response: requests.Response, actual: dict) -> None:
+    def _record(self, response: requests.Response, actual: dict, message: bool = True) -> None:
         actual["http_status"] = response.status_code
         body = response.json() if response.content else {}
+        actual["response"] = body
         if response.status_code >= 400:
-            actual["error_code"] = body.get("code")
-        else:
+            actual["error_code"], actual["error_message"] = body.get("code"), body.get("message")
+        elif message:
             self.last_sid = body.get("sid", self.last_sid)
             actual["status"] = body.get("status")
 
@@ -281,8 +298,15 @@ class _Runner:
             if key in expect and expect[key] != got:
                 fail(f"expected {key} = {expect[key]!r}, got {got!r}")
 
-        for key in ("http_status", "error_code", "status", "opt_out_type"):
+        for key in ("http_status", "error_code", "error_message", "status", "opt_out_type"):
             compare(key, actual.get(key))
+        body = actual.get("response", {})
+        for name, value in expect.get("response", {}).items():
+            if body.get(name) != value:
+                fail(f"expected response {name} = {value!r}, got {body.get(name)!r}")
+        for name in expect.get("response_null", []):
+            if name not in body or body[name] is not None:
+                fail(f"expected response {name} = null, got {body.get(name, '(absent)')!r}")
         replies = actual.get("auto_replies", [])
         if "auto_reply" in expect and expect["auto_reply"] not in replies:
             fail(f"expected auto_reply {expect['auto_reply']!r}, got {replies!r}")

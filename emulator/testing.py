@@ -102,6 +102,10 @@ class ControlClient:
         payload = {"From": from_, "To": to, "Body": body, "Channel": channel, "MediaUrl": media_urls or []}
         return self._call("POST", "/inbound", json=payload)
 
+    def load_fixtures(self, document: dict) -> None:
+        """Load a fixture document (the --fixtures format) now; it lasts until the next reset."""
+        self._call("POST", "/fixtures", json=document)
+
     def messages(self, account_sid: str | None = None) -> list[dict]:
         """Every message (of one account, or all), newest first, as Twilio's Message JSON."""
         params = {"AccountSid": account_sid} if account_sid else {}

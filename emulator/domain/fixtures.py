@@ -99,12 +99,12 @@ class _Loader:
                 raise self.fail(where, "settings must be an object")
             self.guard(where, lambda: self.emu.accounts.update_settings(account.sid, spec["settings"]))
         number_fields = {"sid", "friendly_name", "sms_url", "sms_method", "status_callback"}
-        for key, address_key, kinds in (
-            ("numbers", "phone_number", (SenderType.LONG_CODE, SenderType.TOLL_FREE)),
-            ("short_codes", "short_code", (SenderType.SHORT_CODE,)),
+        for key, address_key, kinds, extra in (
+            ("numbers", "phone_number", (SenderType.LONG_CODE, SenderType.TOLL_FREE), set()),
+            ("short_codes", "short_code", (SenderType.SHORT_CODE,), {"country"}),
         ):
             for item_where, item in self.items(spec, key, where):
-                item = self.obj(item, item_where, number_fields | {address_key})
+                item = self.obj(item, item_where, number_fields | extra | {address_key})
                 address = str(item.get(address_key, ""))
                 if sender_type(address) not in kinds:
                     kind = key[:-1].replace("_", " ")

@@ -125,6 +125,11 @@ class Sender:
     sms_fallback_method: str = "POST"
     status_callback: str = ""
     service_sid: str | None = None  # the Messaging Service whose pool holds it
+    country: str | None = None  # a short code's country (ISO 3166 alpha-2); None: US
+
+    @property
+    def short_code_country(self) -> str:
+        return self.country or "US"
 
 
 @dataclass

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import FromNotOwned, InvalidInput, NotFound, PhoneNumberInvalid, PhoneNumberNotAvailable
+from ..errors import FromNotOwned, InvalidInput, InvalidUrl, NotFound, PhoneNumberInvalid, PhoneNumberNotAvailable
 from .models import Account, Sender
-from .phone import SenderType, is_e164, sender_type
+from .phone import CALLING_CODES, SenderType, is_e164, sender_type
 from .sids import SidFactory
 from .state import State
 from .unit_of_work import UnitOfWork
+from .urls import is_valid_url
 
 SID_PREFIX = {
     SenderType.LONG_CODE: "PN",
@@ -21,6 +22,8 @@ SID_PREFIX = {
 PHONE_NUMBER_TYPES = (SenderType.LONG_CODE, SenderType.TOLL_FREE)
 # Fields of a number that API callers may set.
 CONFIG_FIELDS = ("friendly_name", "sms_url", "sms_method", "sms_fallback_url", "sms_fallback_method", "status_callback")
+# The URL fields, by the parameter name Twilio's 21402 message quotes.
+URL_FIELDS = {"sms_url": "SmsUrl", "sms_fallback_url": "SmsFallbackUrl", "status_callback": "StatusCallback"}
 
 
 class Numbers:
@@ -39,6 +42,7 @@ class Numbers:
         if kind is None:
             raise PhoneNumberInvalid()
         sid = _fixed_sid(config.pop("sid", None), SID_PREFIX[kind])
+        country = _country(config.pop("country", None), kind)
         with self.uow.transaction() as tx:
             self.state.live(account)
             alpha = kind is SenderType.ALPHANUMERIC
@@ -53,6 +57,7 @@ class Numbers:
                 date_created=now,
                 date_updated=now,
                 friendly_name=config.pop("friendly_name", None) or _friendly(address, kind),
+                country=country,
                 **_config(config),
             )
             return tx.add(sender)
@@ -152,12 +157,28 @@ class Numbers:
 
 
 def _config(config: dict) -> dict[str, str]:
-    """The settable fields among `config` (methods upper-cased); None means "leave as it is"."""
+    """The settable fields among `config` (methods upper-cased); None means "leave as it is", and
+    an empty URL unsets it. A URL that is not one is 21402."""
+    for name, param in URL_FIELDS.items():
+        url = config.get(name)
+        if url and not is_valid_url(url):
+            raise InvalidUrl(param=param, url=url)
     return {
         name: value.upper() if name.endswith("_method") else value
         for name in CONFIG_FIELDS
         if (value := config.get(name)) is not None
     }
+
+
+def _country(country: str | None, kind: SenderType) -> str | None:
+    """A short code's country (a short code reaches only its own: 21659)."""
+    if country is None:
+        return None
+    if kind is not SenderType.SHORT_CODE:
+        raise InvalidInput("only a short code has a country of its own (a number's follows from its digits)")
+    if country not in CALLING_CODES:
+        raise InvalidInput(f"country {country!r} must be one of {', '.join(sorted(CALLING_CODES))}")
+    return country
 
 
 def _friendly(address: str, kind: SenderType) -> str:
