@@ -50,6 +50,12 @@ class AuthenticationFailed(TwilioError):
         super().__init__(reason=reason)
 
 
+class TestCredentialsForbidden(TwilioError):
+    code = 20008
+    status = 403
+    message = "Resource not accessible with Test Account Credentials"
+
+
 class MethodNotAllowed(TwilioError):
     code = 20004
     status = 405

@@ -100,6 +100,8 @@ class Lifecycle:
         with self.uow.transaction() as tx:
             if not self._current(account, message):
                 return False  # deleted or evicted meanwhile: it moves no further
+            if account.settings.test_credentials:
+                return False  # test credentials "connect to no real phone numbers": it stays as created
             status = message.status
             if status in (Status.ACCEPTED, Status.SCHEDULED):
                 service = account.services.get(message.messaging_service_sid or "")

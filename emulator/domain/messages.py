@@ -121,9 +121,10 @@ class Messages:
             # takes the message on), whether or not a From was given.
             num_segments=0 if service is not None else segments(plan.body, req.media_urls, smart),
             media_urls=req.media_urls,
-            # Test credentials' number never triggers status callbacks (Twilio's test credentials page).
+            # Test credentials (and their number) never trigger status callbacks (Twilio's test
+            # credentials page).
             status_callback=None
-            if req.from_ == MAGIC_FROM_OK
+            if req.from_ == MAGIC_FROM_OK or account.settings.test_credentials
             else req.status_callback
             or (service.status_callback if service is not None else None)
             or next((s.status_callback for s in (sender, pool_sender) if s is not None), None)

@@ -54,6 +54,7 @@ class AccountSettings:
     strict_senders: bool = False
     progression: str = "immediate"  # immediate | manual | timed (one step per progression_delay seconds)
     progression_delay: float = 1.0
+    test_credentials: bool = False  # behave as Twilio's test credentials (only the test resources answer)
 
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
         "messaging_service_opt_out": ("async", "sync"),

@@ -22,6 +22,9 @@ SID_PREFIX = {
 PHONE_NUMBER_TYPES = (SenderType.LONG_CODE, SenderType.TOLL_FREE)
 # Fields of a number that API callers may set.
 CONFIG_FIELDS = ("friendly_name", "sms_url", "sms_method", "sms_fallback_url", "sms_fallback_method", "status_callback")
+# Twilio's test credentials' magic numbers for buying a number (honoured in every account).
+MAGIC_INVALID = "+15005550001"
+MAGIC_UNAVAILABLE = "+15005550000"
 # The URL fields, by the parameter name Twilio's 21402 message quotes.
 URL_FIELDS = {"sms_url": "SmsUrl", "sms_fallback_url": "SmsFallbackUrl", "status_callback": "StatusCallback"}
 
@@ -38,29 +41,32 @@ class Numbers:
         self, account: Account, address: str, kind: SenderType | None = None, **config: str | None
     ) -> Sender:
         """Give the account a sender. Phone numbers and short codes belong to one account at most."""
+        with self.uow.transaction() as tx:
+            return tx.add(self._new(account, address, kind, config))
+
+    def _new(self, account: Account, address: str, kind: SenderType | None, config: dict) -> Sender:
+        """A sender the account may have (checked, not stored)."""
         kind = kind or sender_type(address)
         if kind is None:
             raise PhoneNumberInvalid()
         sid = _fixed_sid(config.pop("sid", None), SID_PREFIX[kind])
         country = _country(config.pop("country", None), kind)
-        with self.uow.transaction() as tx:
-            self.state.live(account)
-            alpha = kind is SenderType.ALPHANUMERIC
-            if (account.alpha_senders if alpha else self.state.owners).get(address) is not None:
-                raise PhoneNumberNotAvailable(number=address)
-            now = self.clock.now()
-            sender = Sender(
-                sid=sid or self.sids.new(SID_PREFIX[kind]),
-                account_sid=account.sid,
-                address=address,
-                type=kind,
-                date_created=now,
-                date_updated=now,
-                friendly_name=config.pop("friendly_name", None) or _friendly(address, kind),
-                country=country,
-                **_config(config),
-            )
-            return tx.add(sender)
+        self.state.live(account)
+        alpha = kind is SenderType.ALPHANUMERIC
+        if (account.alpha_senders if alpha else self.state.owners).get(address) is not None:
+            raise PhoneNumberNotAvailable(number=address)
+        now = self.clock.now()
+        return Sender(
+            sid=sid or self.sids.new(SID_PREFIX[kind]),
+            account_sid=account.sid,
+            address=address,
+            type=kind,
+            date_created=now,
+            date_updated=now,
+            friendly_name=config.pop("friendly_name", None) or _friendly(address, kind),
+            country=country,
+            **_config(config),
+        )
 
     def find(self, account: Account, address: str, kind: SenderType | None = None) -> Sender | None:
         """The account's own sender at this address, if it has one."""
@@ -105,8 +111,14 @@ class Numbers:
 
     # -- IncomingPhoneNumbers -------------------------------------------------------------------
     def create(self, account: Account, phone_number: str | None, **config: str) -> Sender:
-        if not phone_number or not is_e164(phone_number):
+        if not phone_number or not is_e164(phone_number) or phone_number == MAGIC_INVALID:
             raise PhoneNumberInvalid()
+        if phone_number == MAGIC_UNAVAILABLE:
+            raise PhoneNumberNotAvailable(number=phone_number)
+        if account.settings.test_credentials:
+            # Test credentials "pretend to buy a phone number": checked and answered, never owned.
+            with self.uow.lock:
+                return self._new(account, phone_number, None, config)
         return self.provision(account, phone_number, None, **config)
 
     def list_(

@@ -149,6 +149,11 @@ class SendChecks:
             raise errors.InvalidFrom(from_=from_)
         if from_ in (MAGIC_FROM_OK, MAGIC_FROM_QUEUE_FULL):
             return None, None  # test credentials' number: valid in every account, owned by none
+        if account.settings.test_credentials:
+            # "you can't use phone numbers from your real account as the 'From' number" (21606).
+            raise errors.FromNotOwned(
+                from_=from_, reason=f"account {account.sid} has test_credentials on: From must be +15005550006"
+            )
         sender = self.numbers.check_from(account, plain)
         return sender, None if sender is not None else plain
 
