@@ -248,7 +248,10 @@ DELIVERY_ERRORS = {
     30006: "Landline or unreachable carrier",
     30007: "Message filtered",
     30008: "Unknown error",
-    30034: "Message from an unregistered number",
+    30032: "Toll-Free Number Has Not Been Verified",
+    30033: "US A2P 10DLC - Campaign Suspended",
+    30034: "US A2P 10DLC - Message from an Unregistered Number",
+    30035: "US A2P 10DLC - Message from a number still being configured",
 }
 
 
@@ -264,8 +267,8 @@ class ServiceUnavailable(TwilioError):
 class DeliveryFault(TwilioError):
     """A delivery failure reported on the message (error_code), never as an API error."""
 
-    def __init__(self, code: int) -> None:
-        super().__init__(DELIVERY_ERRORS.get(code, "Delivery failure"))
+    def __init__(self, code: int, reason: str | None = None) -> None:
+        super().__init__(DELIVERY_ERRORS.get(code, "Delivery failure"), reason=reason)
         self.code = code
 
 

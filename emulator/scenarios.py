@@ -20,7 +20,7 @@ steps; each step does one thing and states what must follow:
 
 Actions: send, inbound, settings, advanced_opt_out, advance (clock seconds), step (manual
 progression), cancel (a scheduled send), request (any Twilio request: method, path, params),
-check (expectations only). Every step waits for the
+registration (a sender's A2P 10DLC / toll-free state), check (expectations only). Every step waits for the
 webhooks it caused before its expectations are checked. Expectations: see EXPECT_KEYS.
 """
 
@@ -35,7 +35,9 @@ from typing import Any
 
 import requests
 
-ACTIONS = ("send", "inbound", "settings", "advanced_opt_out", "advance", "step", "cancel", "request", "check")
+ACTIONS = (
+    "send", "inbound", "settings", "advanced_opt_out", "advance", "step", "cancel", "request", "registration", "check"
+)
 EXPECT_KEYS = {
     "http_status": "HTTP status of the step's request",
     "error_code": "Twilio error code of a refused request (the envelope's code)",
@@ -58,6 +60,7 @@ EXPECT_KEYS = {
 }
 SEND_KEYS = {"from", "to", "body", "service", "media", "status_callback", "send_in", "send_at"}
 REQUEST_KEYS = {"method", "path", "params"}
+REGISTRATION_KEYS = {"sender", "state"}
 
 
 class ScenarioError(ValueError):
@@ -130,7 +133,7 @@ def load(path: str | Path) -> Scenario:
         bad = set(step.get("expect", {})) - set(EXPECT_KEYS)
         if bad:
             raise ScenarioError(f"{path}: step {i}: unknown expectation(s) {', '.join(sorted(bad))}")
-        for action, keys in (("send", SEND_KEYS), ("request", REQUEST_KEYS)):
+        for action, keys in (("send", SEND_KEYS), ("request", REQUEST_KEYS), ("registration", REGISTRATION_KEYS)):
             if action in step and set(step[action]) - keys:
                 unknown_keys = ", ".join(sorted(set(step[action]) - keys))
                 raise ScenarioError(f"{path}: step {i}: unknown {action} key(s) {unknown_keys}")
@@ -276,6 +279,10 @@ class _Runner:
         response = (self.session.request(method, url, timeout=30, **kwargs) if url is not None
                     else self.api(method, path, **kwargs))
         self._record(response, actual, message=False)
+
+    def do_registration(self, args: dict, actual: dict) -> None:
+        response = self.control("PUT", f"/senders/{args.get('sender')}", json={"registration": args.get("state")})
+        actual["http_status"] = response.status_code
 
     def do_check(self, args: dict, actual: dict) -> None:
         """No action: only the expectations (about the last message, opt-outs, ...)."""

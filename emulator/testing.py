@@ -138,6 +138,16 @@ class ControlClient:
     def advanced_opt_out(self, service_sid: str, **config: Any) -> dict:
         return self._call("PUT", f"/services/{service_sid}/advanced-opt-out", json=config)
 
+    def senders(self, account_sid: str | None = None) -> list[dict]:
+        """Every sender (of one account, or all): sid, address, type, registration, country."""
+        params = {"AccountSid": account_sid} if account_sid else {}
+        return self._call("GET", "/senders", params=params)["senders"]
+
+    def sender(self, key: str, **changes: Any) -> dict:
+        """Set a sender's `registration` (e.g. "unregistered") or a short code's `country`; `key` is
+        its SID, number or short code."""
+        return self._call("PUT", f"/senders/{key}", json=changes)
+
     def webhooks(self, account_sid: str | None = None, message_sid: str | None = None, kind: str | None = None) -> list:
         """Every webhook delivery attempt: url, method, params, headers, status_code, error_code, replies."""
         params = {k: v for k, v in (("AccountSid", account_sid), ("MessageSid", message_sid), ("Kind", kind)) if v}

@@ -100,7 +100,7 @@ class _Loader:
             self.guard(where, lambda: self.emu.accounts.update_settings(account.sid, spec["settings"]))
         number_fields = {"sid", "friendly_name", "sms_url", "sms_method", "status_callback"}
         for key, address_key, kinds, extra in (
-            ("numbers", "phone_number", (SenderType.LONG_CODE, SenderType.TOLL_FREE), set()),
+            ("numbers", "phone_number", (SenderType.LONG_CODE, SenderType.TOLL_FREE), {"registration"}),
             ("short_codes", "short_code", (SenderType.SHORT_CODE,), {"country"}),
         ):
             for item_where, item in self.items(spec, key, where):

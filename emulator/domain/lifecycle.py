@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from .. import errors
-from . import events
+from . import events, registration
 from .models import FINAL_STATUSES, Account, Message, Status
 from .scheduler import Scheduler
 from .segments import count_segments, smart_encode
@@ -109,6 +109,9 @@ class Lifecycle:
                 changes: dict[str, Any] = {}
                 if pool_sender is not None and message.from_ != pool_sender.address:
                     changes["from_"] = pool_sender.address
+                blocked = registration.block(pool_sender, message.to)
+                if blocked is not None:  # carriers block the sender the service picked
+                    changes["fault"] = blocked
                 from_ = changes.get("from_", message.from_)
                 changes["num_segments"] = segments(message.body, message.media_urls, message.smart_encoded)
                 # The opt-out check of a service send happens now, when its sender is assigned.
@@ -125,7 +128,8 @@ class Lifecycle:
                 following, fault_status = DELIVERY_STEPS[status]
                 fault = message.fault
                 if fault is not None and fault.status is fault_status:
-                    self._set_status(tx, message, fault.status, errors.DeliveryFault(fault.error_code))
+                    reason = fault.reason or "an injected fault (PUT /_emulator/faults)"
+                    self._set_status(tx, message, fault.status, errors.DeliveryFault(fault.error_code, reason))
                 else:
                     self._set_status(tx, message, following)
             else:
@@ -142,7 +146,7 @@ class Lifecycle:
         if error is not None:
             changes.update(error_code=error.code, error_message=error.text)
         tx.update(message, **changes)  # all fields at once: no reader sees a half-updated message
-        tx.emit(events.STATUS_CHANGED, message=copy(message))
+        tx.emit(events.STATUS_CHANGED, message=copy(message), reason=error.reason if error is not None else None)
 
     def cancel(self, tx: Any, message: Message) -> None:
         self._set_status(tx, message, Status.CANCELED)

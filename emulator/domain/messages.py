@@ -13,7 +13,7 @@ from itertools import islice
 from typing import Any
 
 from .. import errors
-from . import events
+from . import events, registration
 from .lifecycle import Lifecycle, segments
 from .models import FINAL_STATUSES, Account, Direction, Message, Status
 from .numbers import Numbers
@@ -133,7 +133,9 @@ class Messages:
             seq=self.state.next_seq(),
             send_at=plan.send_at,
             pool_sender_sid=pool_sender.sid if pool_sender is not None else None,
-            fault=next((f for f in self.state.faults if f.matches(account.sid, plan.to)), None),
+            # Carriers block an unregistered sender whatever else would happen to the message.
+            fault=registration.block(sender, plan.to)
+            or next((f for f in self.state.faults if f.matches(account.sid, plan.to)), None),
         )
 
     def _store(self, tx: Transaction, message: Message) -> None:

@@ -71,6 +71,7 @@ class Fault:
     to: str | None = None  # exact recipient
     pattern: str | None = None  # or a regular expression on the recipient
     account_sid: str | None = None
+    reason: str | None = None  # why it strikes, for the request log (else: an injected fault)
 
     def matches(self, account_sid: str, to: str) -> bool:
         if self.account_sid is not None and self.account_sid != account_sid:
@@ -127,6 +128,7 @@ class Sender:
     status_callback: str = ""
     service_sid: str | None = None  # the Messaging Service whose pool holds it
     country: str | None = None  # a short code's country (ISO 3166 alpha-2); None: US
+    registration: str | None = None  # A2P 10DLC / toll-free verification state; None: the default
 
     @property
     def short_code_country(self) -> str:

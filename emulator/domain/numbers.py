@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import FromNotOwned, InvalidInput, InvalidUrl, NotFound, PhoneNumberInvalid, PhoneNumberNotAvailable
+from ..errors import (
+    FromNotOwned,
+    InvalidInput,
+    InvalidUrl,
+    NotFound,
+    PhoneNumberInvalid,
+    PhoneNumberNotAvailable,
+    UnknownResource,
+)
+from . import registration
 from .models import Account, Sender
 from .phone import CALLING_CODES, SenderType, is_e164, sender_type
 from .sids import SidFactory
@@ -51,12 +60,13 @@ class Numbers:
             raise PhoneNumberInvalid()
         sid = _fixed_sid(config.pop("sid", None), SID_PREFIX[kind])
         country = _country(config.pop("country", None), kind)
+        state = config.pop("registration", None)
         self.state.live(account)
         alpha = kind is SenderType.ALPHANUMERIC
         if (account.alpha_senders if alpha else self.state.owners).get(address) is not None:
             raise PhoneNumberNotAvailable(number=address)
         now = self.clock.now()
-        return Sender(
+        sender = Sender(
             sid=sid or self.sids.new(SID_PREFIX[kind]),
             account_sid=account.sid,
             address=address,
@@ -67,6 +77,9 @@ class Numbers:
             country=country,
             **_config(config),
         )
+        if state is not None:  # not stored yet: set in place
+            sender.registration = registration.check_state(sender, state)
+        return sender
 
     def find(self, account: Account, address: str, kind: SenderType | None = None) -> Sender | None:
         """The account's own sender at this address, if it has one."""
@@ -95,6 +108,38 @@ class Numbers:
 
     def owner_of(self, address: str) -> Sender | None:
         return self.state.owners.get(address)
+
+    # -- the emulator's own sender settings (control API, sandbox) --------------------------------
+    def list_all(self, account_sid: str | None = None) -> list[Sender]:
+        with self.uow.lock:
+            return [
+                sender
+                for account in self.state.accounts.values()
+                if account_sid in (None, account.sid)
+                for sender in account.senders.values()
+            ]
+
+    def configure(self, key: str, changes: dict) -> Sender:
+        """Set what Twilio keeps outside its API: a sender's registration (A2P 10DLC, toll-free
+        verification) and a short code's country. `key` is a SID, a number or a short code."""
+        unknown = set(changes) - {"registration", "country"}
+        if unknown:
+            raise InvalidInput(f"unknown field(s) {', '.join(sorted(unknown))}; known: country, registration")
+        with self.uow.transaction() as tx:
+            sender = self.state.owners.get(key) or next(
+                (s for a in self.state.accounts.values() if (s := a.senders.get(key)) is not None), None
+            )
+            if sender is None:
+                raise UnknownResource(f"no account has a sender {key} (a PN…/SC… SID, a number or a short code)")
+            values: dict[str, str | None] = {}
+            if "registration" in changes:
+                if not isinstance(changes["registration"], str):
+                    raise InvalidInput("registration must be a string")
+                values["registration"] = registration.check_state(sender, changes["registration"])
+            if "country" in changes:
+                values["country"] = _country(changes["country"], sender.type)
+            tx.update(sender, **values)
+            return sender
 
     def _get(self, account: Account, sid: str, kinds: tuple[SenderType, ...], path: str) -> Sender:
         sender = account.senders.get(sid)
@@ -188,7 +233,7 @@ def _country(country: str | None, kind: SenderType) -> str | None:
         return None
     if kind is not SenderType.SHORT_CODE:
         raise InvalidInput("only a short code has a country of its own (a number's follows from its digits)")
-    if country not in CALLING_CODES:
+    if not isinstance(country, str) or country not in CALLING_CODES:
         raise InvalidInput(f"country {country!r} must be one of {', '.join(sorted(CALLING_CODES))}")
     return country
 

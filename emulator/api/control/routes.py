@@ -27,6 +27,8 @@ ENDPOINTS = {
     "GET /_emulator/auto-replies": "auto-replies sent to handsets (AccountSid)",
     "PUT /_emulator/accounts/{AccountSid}/settings": "per-account settings",
     "PUT /_emulator/services/{ServiceSid}/advanced-opt-out": "a Messaging Service's Advanced Opt-Out",
+    "GET /_emulator/senders": "every account's senders, with registration and country (AccountSid)",
+    "PUT /_emulator/senders/{Sid or address}": "a sender's registration (A2P 10DLC, toll-free) or country",
     "GET /_emulator/webhooks": "webhook deliveries (AccountSid, MessageSid, Kind)",
     "POST /_emulator/webhooks/wait": "wait until no webhook is pending (Timeout)",
     "POST /_emulator/messages/advance": "manual progression (MessageSid, AccountSid, Steps, UntilFinal)",
@@ -94,7 +96,7 @@ def list_messages():  # noqa: ANN201
 
 @bp.get("/requests")
 def recent_requests():  # noqa: ANN201
-    return {"requests": list(current_app.extensions[REQUESTS])}
+    return {"requests": current_app.extensions[REQUESTS].entries()}
 
 
 @bp.get("/errors")
@@ -133,6 +135,16 @@ def account_settings(sid: str):  # noqa: ANN201
 @bp.put("/services/<sid>/advanced-opt-out")
 def advanced_opt_out(sid: str):  # noqa: ANN201
     return to_json.advanced_opt_out(emulator().services.set_advanced_opt_out(sid, schemas.payload()))
+
+
+@bp.get("/senders")
+def list_senders():  # noqa: ANN201
+    return {"senders": [to_json.sender(s) for s in emulator().numbers.list_all(schemas.account_filter())]}
+
+
+@bp.put("/senders/<key>")
+def configure_sender(key: str):  # noqa: ANN201
+    return to_json.sender(emulator().numbers.configure(key, schemas.payload()))
 
 
 @bp.get("/webhooks")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from ...domain import registration
 from ...domain.error_log import ServerError
-from ...domain.models import AccountSettings, AdvancedOptOut, AutoReply, Fault
+from ...domain.models import AccountSettings, AdvancedOptOut, AutoReply, Fault, Sender
+from ...domain.phone import SenderType
 from ...optout import OptOutRecord
 from ...webhooks.dispatcher import Delivery
 from ..twilio.serializers import iso8601
@@ -31,6 +33,18 @@ def opt_out(record: OptOutRecord) -> dict:
         "recipient": record.recipient,
         "source": record.source,
         "created_at": iso8601(record.created_at),
+    }
+
+
+def sender(s: Sender) -> dict:
+    return {
+        "account_sid": s.account_sid,
+        "sid": s.sid,
+        "address": s.address,
+        "type": s.type.value,
+        "messaging_service_sid": s.service_sid,
+        "registration": registration.state(s),
+        "country": s.short_code_country if s.type is SenderType.SHORT_CODE else None,
     }
 
 
