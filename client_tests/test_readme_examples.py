@@ -55,3 +55,14 @@ def test_the_unmodified_programs_in_the_readme_are_the_ones_we_run():
     text = README.read_text(encoding="utf-8")
     for name in ("send_sms.py", "send_sms.js"):
         assert (examples / name).read_text(encoding="utf-8") in text, name
+
+
+def test_the_consent_api_example_runs(client, control, account):
+    code = example_after("### The Consent Management API")
+    namespace: dict = {"client": client}
+    exec(compile(code, "README.md (consent example)", "exec"), namespace)
+    assert namespace["result"].items == [
+        {"correlation_id": "ad388b5a46b33b874b0d41f7226db2ef", "error_code": 0, "error_messages": []}
+    ]
+    [record] = control.opt_outs(account_sid=account[0])
+    assert (record["sender"], record["source"], record["consent_source"]) == ("+15557650001", "consent_api", "website")

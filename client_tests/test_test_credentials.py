@@ -61,6 +61,8 @@ def test_every_other_resource_is_403_20008(client, http, base_url, test_account)
         ("GET", f"{api}/SMS/ShortCodes.json"),
         ("GET", f"{base_url}/v1/Services"),
         ("POST", f"{base_url}/v1/Services"),
+        ("POST", f"{base_url}/v1/Consents/Bulk"),
+        ("POST", f"{base_url}/v1/Contacts/Bulk"),
     ):
         assert_error(http.request(method, url, data={"FriendlyName": "x"}), 20008, 403, ERROR_20008)
 

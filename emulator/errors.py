@@ -56,6 +56,16 @@ class TestCredentialsForbidden(TwilioError):
     message = "Resource not accessible with Test Account Credentials"
 
 
+class TooManyRequests(TwilioError):
+    code = 20429
+    status = 429
+    message = "Too Many Requests"
+
+    def __init__(self, retry_after: int, reason: str | None = None) -> None:
+        super().__init__(reason=reason)
+        self.retry_after = retry_after  # seconds, sent as Retry-After
+
+
 class MethodNotAllowed(TwilioError):
     code = 20004
     status = 405

@@ -20,12 +20,14 @@ steps; each step does one thing and states what must follow:
 
 Actions: send, inbound, settings, advanced_opt_out, advance (clock seconds), step (manual
 progression), cancel (a scheduled send), request (any Twilio request: method, path, params),
-registration (a sender's A2P 10DLC / toll-free state), check (expectations only). Every step waits for the
+registration (a sender's A2P 10DLC / toll-free state), consent and contacts (items of the Consent
+Management API's bulk upserts), check (expectations only). Every step waits for the
 webhooks it caused before its expectations are checked. Expectations: see EXPECT_KEYS.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import tomllib
 from dataclasses import dataclass, field
@@ -36,7 +38,8 @@ from typing import Any
 import requests
 
 ACTIONS = (
-    "send", "inbound", "settings", "advanced_opt_out", "advance", "step", "cancel", "request", "registration", "check"
+    "send", "inbound", "settings", "advanced_opt_out", "advance", "step", "cancel", "request", "registration",
+    "consent", "contacts", "check",
 )
 EXPECT_KEYS = {
     "http_status": "HTTP status of the step's request",
@@ -57,10 +60,12 @@ EXPECT_KEYS = {
     "error_message": "the message of a refused request (the envelope's message)",
     "response": "fields the step's JSON answer must have, with these values (a subset)",
     "response_null": "fields of the step's JSON answer that must be null",
+    "items": "the per-item results of a consent/contacts step: [{correlation_id, error_code, error_messages}]",
 }
 SEND_KEYS = {"from", "to", "body", "service", "media", "status_callback", "send_in", "send_at"}
 REQUEST_KEYS = {"method", "path", "params"}
 REGISTRATION_KEYS = {"sender", "state"}
+BULK_KEYS = {"items", "repeat"}
 
 
 class ScenarioError(ValueError):
@@ -133,7 +138,8 @@ def load(path: str | Path) -> Scenario:
         bad = set(step.get("expect", {})) - set(EXPECT_KEYS)
         if bad:
             raise ScenarioError(f"{path}: step {i}: unknown expectation(s) {', '.join(sorted(bad))}")
-        for action, keys in (("send", SEND_KEYS), ("request", REQUEST_KEYS), ("registration", REGISTRATION_KEYS)):
+        for action, keys in (("send", SEND_KEYS), ("request", REQUEST_KEYS), ("registration", REGISTRATION_KEYS),
+                             ("consent", BULK_KEYS), ("contacts", BULK_KEYS)):
             if action in step and set(step[action]) - keys:
                 unknown_keys = ", ".join(sorted(set(step[action]) - keys))
                 raise ScenarioError(f"{path}: step {i}: unknown {action} key(s) {unknown_keys}")
@@ -284,6 +290,17 @@ class _Runner:
         response = self.control("PUT", f"/senders/{args.get('sender')}", json={"registration": args.get("state")})
         actual["http_status"] = response.status_code
 
+    def do_consent(self, args: dict, actual: dict, path: str = "/v1/Consents/Bulk") -> None:
+        """POST the items (each a table, sent as one JSON `Items` value) to accounts.twilio.com,
+        `repeat` times (the expectations are about the last answer)."""
+        items = [json.dumps(item) for item in args.get("items", [])]
+        for _ in range(max(int(args.get("repeat", 1)), 1)):
+            response = self.session.post(self.base + path, data={"Items": items}, timeout=30)
+        self._record(response, actual, message=False)
+
+    def do_contacts(self, args: dict, actual: dict) -> None:
+        self.do_consent(args, actual, "/v1/Contacts/Bulk")
+
     def do_check(self, args: dict, actual: dict) -> None:
         """No action: only the expectations (about the last message, opt-outs, ...)."""
 
@@ -308,6 +325,8 @@ class _Runner:
         for key in ("http_status", "error_code", "error_message", "status", "opt_out_type"):
             compare(key, actual.get(key))
         body = actual.get("response", {})
+        if "items" in expect:
+            compare("items", body.get("items"))
         for name, value in expect.get("response", {}).items():
             if body.get(name) != value:
                 fail(f"expected response {name} = {value!r}, got {body.get(name)!r}")
@@ -343,6 +362,7 @@ class _Runner:
         def key(spec: dict) -> tuple:
             return (spec.get("sender"), spec.get("messaging_service_sid"), spec.get("recipient"))
 
+        by_key = {key(r): r for r in records}
         if "opt_outs" in expect:
             want = {key(s) for s in expect["opt_outs"]}
             if want != have:
@@ -351,6 +371,11 @@ class _Runner:
         for spec in expect.get("opt_outs_include", []):
             if key(spec) not in have:
                 fail(f"expected opt-out record {spec}, have {sorted(have, key=str)}")
+                continue
+            for field_name in ("source", "consent_source", "correlation_id"):  # what wrote it, if stated
+                if field_name in spec and by_key[key(spec)][field_name] != spec[field_name]:
+                    fail(f"opt-out record {key(spec)}: expected {field_name} {spec[field_name]!r}, "
+                         f"got {by_key[key(spec)][field_name]!r}")
         for spec in expect.get("opt_outs_absent", []):
             if key(spec) in have:
                 fail(f"expected no opt-out record {spec}")

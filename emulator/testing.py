@@ -128,6 +128,11 @@ class ControlClient:
         params = {k: v for k, v in (("AccountSid", account_sid), ("Recipient", recipient)) if v}
         return self._call("GET", "/opt-outs", params=params)["opt_outs"]
 
+    def contacts(self, account_sid: str | None = None) -> list[dict]:
+        """Contacts stored by the Consent Management API (POST /v1/Contacts/Bulk)."""
+        params = {"AccountSid": account_sid} if account_sid else {}
+        return self._call("GET", "/contacts", params=params)["contacts"]
+
     def auto_replies(self, account_sid: str | None = None) -> list[dict]:
         params = {"AccountSid": account_sid} if account_sid else {}
         return self._call("GET", "/auto-replies", params=params)["auto_replies"]

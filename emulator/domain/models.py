@@ -55,6 +55,7 @@ class AccountSettings:
     progression: str = "immediate"  # immediate | manual | timed (one step per progression_delay seconds)
     progression_delay: float = 1.0
     test_credentials: bool = False  # behave as Twilio's test credentials (only the test resources answer)
+    consent_rate_limit: bool = False  # the Consent Management API's 100 requests a minute (429 above)
 
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
         "messaging_service_opt_out": ("async", "sync"),
@@ -201,6 +202,18 @@ class AutoReply:
 
 
 @dataclass
+class Contact:
+    """A contact of the Consent Management API's Contacts (used by Twilio for quiet-hours checks)."""
+
+    account_sid: str
+    contact_id: str  # E.164
+    correlation_id: str
+    date_updated: datetime
+    country_iso_code: str | None = None
+    zip_code: str | None = None
+
+
+@dataclass
 class Account:
     sid: str
     settings: AccountSettings
@@ -211,6 +224,7 @@ class Account:
     alpha_senders: dict[str, Sender] = field(default_factory=dict)  # alphanumeric ID -> sender
     services: dict[str, MessagingService] = field(default_factory=dict)
     auto_replies: dict[str, AutoReply] = field(default_factory=dict)  # id -> reply, oldest first
+    contacts: dict[str, Contact] = field(default_factory=dict)  # contact_id -> contact
 
 
 from .message_log import MessageLog  # noqa: E402 - it needs Message, defined above

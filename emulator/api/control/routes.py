@@ -25,6 +25,7 @@ ENDPOINTS = {
     "GET /_emulator/errors": "errors raised inside the emulator (since: an id)",
     "GET /_emulator/opt-outs": "opt-out records (AccountSid, Recipient)",
     "GET /_emulator/auto-replies": "auto-replies sent to handsets (AccountSid)",
+    "GET /_emulator/contacts": "contacts of the Consent Management API (AccountSid)",
     "PUT /_emulator/accounts/{AccountSid}/settings": "per-account settings",
     "PUT /_emulator/services/{ServiceSid}/advanced-opt-out": "a Messaging Service's Advanced Opt-Out",
     "GET /_emulator/senders": "every account's senders, with registration and country (AccountSid)",
@@ -125,6 +126,17 @@ def auto_replies():  # noqa: ANN201
             for r in a.auto_replies.values()
         ]
     return {"auto_replies": replies}
+
+
+@bp.get("/contacts")
+def contacts():  # noqa: ANN201
+    emu, account_sid = emulator(), schemas.account_filter()
+    with emu.uow.lock:
+        found = [
+            to_json.contact(c) for a in emu.state.accounts.values() if account_sid in (None, a.sid)
+            for c in a.contacts.values()
+        ]
+    return {"contacts": found}
 
 
 @bp.put("/accounts/<sid>/settings")

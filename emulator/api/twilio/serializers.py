@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlencode
 
+from ...domain.consents import ItemResult
 from ...domain.models import Message, MessagingService, Sender
 from ...domain.paging import Page
 from ...domain.phone import SenderType
@@ -226,4 +227,15 @@ def page_v1(key: str, page: Page, records: list[dict], url: str) -> dict:
             "previous_page_url": page_url(page.page - 1) if page.page > 0 else None,
             "url": page_url(page.page),
         },
+    }
+
+
+# -- accounts.twilio.com (v1) ----------------------------------------------------------------------
+def bulk_items(results: list[ItemResult]) -> dict:
+    """accounts.v1.bulk_consents / bulk_contacts: each item's outcome against its correlation_id."""
+    return {
+        "items": [
+            {"correlation_id": r.correlation_id, "error_code": r.error_code, "error_messages": list(r.error_messages)}
+            for r in results
+        ]
     }
