@@ -37,6 +37,7 @@ class OptOutRecord:
 
 
 SOURCES = ("keyword", "fixture", "consent_api")
+KEPT_KEYWORDS = frozenset({"STOP", "START", "HELP"})
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,8 @@ class CustomKeywords:
     replies: dict[OptOutType, str | None] | None = None
 
     def table(self) -> KeywordTable:
-        removed = {normalise(w) for w in self.removed}
+        # "remove most default keywords, except for STOP, HELP, and START" (Advanced Opt-Out doc).
+        removed = {normalise(w) for w in self.removed} - KEPT_KEYWORDS
 
         def merge(defaults: frozenset[str], extra: tuple[str, ...]) -> tuple[str, ...]:
             return tuple(w for w in (*defaults, *extra) if normalise(w) not in removed)
