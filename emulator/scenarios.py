@@ -278,8 +278,10 @@ class _Runner:
 
     def do_request(self, args: dict, actual: dict) -> None:
         """Any Twilio request: a `path` under /2010-04-01 or /v1 as it is, else under the account
-        (`/IncomingPhoneNumbers.json`); `params` go in the query of a GET, in the form otherwise."""
-        method, path, params = args.get("method", "GET").upper(), args.get("path", ""), args.get("params", {})
+        (`/IncomingPhoneNumbers.json`), "$last" in it standing for the last message's SID; `params`
+        go in the query of a GET, in the form otherwise."""
+        method, params = args.get("method", "GET").upper(), args.get("params", {})
+        path = args.get("path", "").replace("$last", self.last_sid or "")
         url = self.base + path if path.startswith(("/2010-04-01/", "/v1/")) else None
         kwargs = {"params": params} if method == "GET" else {"data": params}
         response = (self.session.request(method, url, timeout=30, **kwargs) if url is not None
