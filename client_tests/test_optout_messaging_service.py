@@ -68,7 +68,8 @@ def test_stop_to_a_pool_number_creates_a_number_record_and_a_service_record(cont
     assert len(records) == 2
     assert record_keys(records) == [("", pool.service_sid, HANDSET), (pool.a, "", HANDSET)]
     for record in records:
-        assert set(record) == {"account_sid", "sender", "messaging_service_sid", "recipient", "source", "created_at"}
+        assert set(record) == {"account_sid", "sender", "messaging_service_sid", "recipient", "source", "consent_source",
+                               "date_of_consent", "correlation_id", "created_at"}
         assert record["account_sid"] == account[0]
 
 
