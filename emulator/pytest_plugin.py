@@ -168,6 +168,8 @@ def _recent(control: ControlClient) -> str:
             line += f" [{r['error_code']}] {r['error_message']}" + (
                 f" (why: {r['reason']})" if r.get("reason") not in (None, r["error_message"]) else ""
             )
+        elif r.get("message_error_code"):  # accepted, then the message failed
+            line += f", then {r['message_sid']} {r['message_status']} [{r['message_error_code']}] (why: {r['reason']})"
         lines.append(line)
     return "\n".join(lines)
 
