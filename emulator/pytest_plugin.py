@@ -87,7 +87,8 @@ def twilio_emulator(
     request: pytest.FixtureRequest, twilio_emulator_server: EmulatorServer | _External
 ) -> ControlClient:
     """The control API of a freshly reset emulator: inbound(), messages(), opt_outs(), auto_replies(),
-    settings(), webhooks(), wait_for_webhooks(), advance(), advance_clock(), faults(), errors().
+    settings(), webhooks(), wait_for_webhooks(), advance(), advance_clock(), faults(), errors(),
+    load_fixtures(), senders(), sender() (registration, country), contacts().
 
     A test during which the emulator raised an error inside itself (a handler, a webhook worker, a
     scheduled task) fails, with the traceback, even if the test's own assertions passed."""
