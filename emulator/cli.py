@@ -342,7 +342,7 @@ def inbound(args: argparse.Namespace) -> int:
 
 
 def opt_outs(args: argparse.Namespace) -> int:
-    columns = ["account_sid", "sender", "messaging_service_sid", "recipient", "created_at"]
+    columns = ["account_sid", "sender", "messaging_service_sid", "recipient", "source", "consent_source", "created_at"]
     return _control(args, lambda c: (c.opt_outs(args.account, args.recipient), columns))
 
 

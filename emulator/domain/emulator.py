@@ -9,7 +9,7 @@ It builds the parts, each with one job, and wires them; it does no work of its o
 - EventBus (events.py): what changed, published after the commit.
 - ErrorLog (error_log.py): errors raised inside the server.
 - The opt-out engine (emulator.optout), the only writer of opt-out records.
-- Accounts, Numbers, Services, SendChecks, Lifecycle, Messages, Inbound: the operations.
+- Accounts, Numbers, Services, SendChecks, Lifecycle, Messages, Inbound, Consents: the operations.
 
 Construction does no I/O and emits nothing: attach subscribers, then `start()`.
 """
@@ -25,6 +25,7 @@ from ..storage import MemoryStore, SqliteStore, Store
 from . import events
 from .accounts import Accounts
 from .clock import SystemClock
+from .consents import Consents
 from .error_log import ErrorLog
 from .events import EventBus
 from .fixtures import load_fixture_data, read_fixtures
@@ -86,6 +87,7 @@ class Emulator:
             self.state, self.uow, self.clock, self.sids, self.checks, self.lifecycle, self.numbers, self.services
         )
         self.inbound = Inbound(self.state, self.uow, self.clock, self.optouts, self.numbers, self.messages)
+        self.consents = Consents(self.state, self.uow, self.clock, self.optouts)
         self.restored = False  # whether start() found state in the store (fixtures are then not loaded)
 
     def now(self) -> datetime:
@@ -126,6 +128,7 @@ class Emulator:
                     tx.on_undo(rewind)
             else:
                 self._forget_account(tx, account_sid)
+            self.consents.forget(account_sid)
             self._seed(account_sid)
             tx.emit(events.RESET, account_sid=account_sid)
 
@@ -139,6 +142,8 @@ class Emulator:
             tx.delete(message)
         for reply in list(account.auto_replies.values()):
             tx.delete(reply)
+        for contact in list(account.contacts.values()):
+            tx.delete(contact)
         for service in list(account.services.values()):
             for sticky in list(service.sticky.values()):
                 tx.delete(sticky)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from ...domain import registration
 from ...domain.error_log import ServerError
-from ...domain.models import AccountSettings, AdvancedOptOut, AutoReply, Fault
+from ...domain.models import AccountSettings, AdvancedOptOut, AutoReply, Contact, Fault, Sender
+from ...domain.phone import SenderType
 from ...optout import OptOutRecord
 from ...webhooks.dispatcher import Delivery
 from ..twilio.serializers import iso8601
@@ -30,7 +32,33 @@ def opt_out(record: OptOutRecord) -> dict:
         "messaging_service_sid": record.messaging_service_sid,
         "recipient": record.recipient,
         "source": record.source,
+        "consent_source": record.consent_source,
+        "date_of_consent": iso8601(record.date_of_consent),
+        "correlation_id": record.correlation_id,
         "created_at": iso8601(record.created_at),
+    }
+
+
+def contact(c: Contact) -> dict:
+    return {
+        "account_sid": c.account_sid,
+        "contact_id": c.contact_id,
+        "country_iso_code": c.country_iso_code,
+        "zip_code": c.zip_code,
+        "correlation_id": c.correlation_id,
+        "date_updated": iso8601(c.date_updated),
+    }
+
+
+def sender(s: Sender) -> dict:
+    return {
+        "account_sid": s.account_sid,
+        "sid": s.sid,
+        "address": s.address,
+        "type": s.type.value,
+        "messaging_service_sid": s.service_sid,
+        "registration": registration.state(s),
+        "country": s.short_code_country if s.type is SenderType.SHORT_CODE else None,
     }
 
 
