@@ -25,7 +25,7 @@ from .api.context import EXTENSION, GATE, REQUESTS, WEBHOOKS
 from .api.errors import register_error_handlers
 from .domain import events
 from .domain.emulator import Emulator
-from .settings import Settings
+from .settings import ACCOUNT_SID, Settings
 from .webhooks import Webhooks
 
 # Bigger bodies than any valid Twilio request (1600 characters, 10 media URLs) are refused early.
@@ -103,18 +103,52 @@ class Gate:
         return True
 
 
+class RequestLog:
+    """The last Twilio-path requests (since the last reset), each with the account it was for, so
+    a failing test can show what we saw; an error answer carries the emulator's reason (why, beyond
+    Twilio's body). A reset of one account forgets only that account's requests: other tests may
+    share this emulator."""
+
+    def __init__(self, size: int = RECENT_REQUESTS) -> None:
+        self._entries: deque[dict] = deque(maxlen=size)
+        self._lock = threading.Lock()
+
+    def append(self, entry: dict) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    def entries(self, account_sid: str | None = None) -> list[dict]:
+        with self._lock:
+            return [e for e in self._entries if account_sid in (None, e["account_sid"])]
+
+    def forget(self, account_sid: str | None = None) -> None:
+        with self._lock:
+            kept = [e for e in self._entries if account_sid is not None and e["account_sid"] != account_sid]
+            self._entries.clear()
+            self._entries.extend(kept)
+
+
+def _account_of_request() -> str | None:
+    """The account a Twilio-path request was for: the one it authenticated as, else the AccountSid
+    of its path or of its credentials (a refused request still belongs to the test that sent it)."""
+    if "account" in g:
+        return g.account.sid
+    credentials = request.authorization
+    for candidate in ((request.view_args or {}).get("AccountSid"), credentials and credentials.username):
+        if isinstance(candidate, str) and ACCOUNT_SID.match(candidate):
+            return candidate
+    return None
+
+
 def request_log(app: Flask, emulator: Emulator) -> None:
-    """Keep the last Twilio-path requests (since the last reset) so a failing test can show what we
-    saw; an error answer carries the emulator's reason (why, beyond Twilio's body)."""
-    log: deque[dict] = deque(maxlen=RECENT_REQUESTS)
-    app.extensions[REQUESTS] = log
-    emulator.events.subscribe(events.RESET, lambda account_sid: log.clear())
+    log = app.extensions[REQUESTS] = RequestLog()
+    emulator.events.subscribe(events.RESET, log.forget)
 
     @app.after_request
     def remember(response: Response) -> Response:
         if not request.path.startswith("/_emulator"):
             entry = {"method": request.method, "path": request.path, "status": response.status_code,
-                     "error_code": None, "error_message": None, "reason": None}
+                     "account_sid": _account_of_request(), "error_code": None, "error_message": None, "reason": None}
             if response.status_code >= 400 and response.is_json:
                 body = response.get_json(silent=True) or {}
                 entry["error_code"], entry["error_message"] = body.get("code"), body.get("message")

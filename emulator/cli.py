@@ -150,7 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scenarios = sub.add_parser("scenarios", help="run scenario files (*.toml) and print a line per scenario")
     scenarios.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or directories of them")
-    scenarios.add_argument("--url", help="run against this emulator (it is reset) instead of a fresh in-process one")
+    scenarios.add_argument(
+        "--url", help="run against this running emulator instead of a fresh in-process one; each scenario uses an "
+        "account of its own and removes it at the end, so the emulator is left as found",
+    )
     scenarios.add_argument("--json", action="store_true", help="print JSON results")
     return parser
 

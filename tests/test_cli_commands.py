@@ -107,12 +107,12 @@ def test_an_unreachable_emulator_is_a_clear_message_and_exit_1(capsys, command):
 def test_scenarios_prints_a_line_per_scenario_and_fails_on_a_failure(capsys, tmp_path, url):
     (tmp_path / "good.toml").write_text(textwrap.dedent("""
         [[steps]]
-        send = { from = "+15557650001", to = "+15551230001", body = "hi" }
+        send = { from = "+15557650002", to = "+15551230001", body = "hi" }
         expect = { http_status = 201 }
         """))
     (tmp_path / "bad.toml").write_text(textwrap.dedent("""
         [[steps]]
-        send = { from = "+15557650001", to = "+15551230001", body = "hi" }
+        send = { from = "+15557650002", to = "+15551230001", body = "hi" }
         expect = { http_status = 400 }
         """))
     code, out, _ = run(capsys, "scenarios", str(tmp_path / "good.toml"), "--url", url)
@@ -122,6 +122,37 @@ def test_scenarios_prints_a_line_per_scenario_and_fails_on_a_failure(capsys, tmp
     assert out.splitlines()[0].startswith("FAIL bad")
     assert "step 1 (send): expected http_status = 400, got 201" in out
     assert out.splitlines()[-1] == "1 passed, 1 failed"
+
+
+def test_scenarios_leave_a_running_emulator_as_they_found_it(capsys, tmp_path, url, server):
+    """Each scenario runs in an account of its own, removed at its end: the sandbox's own account,
+    its number and message are untouched, and the scenarios' numbers are free again."""
+    (tmp_path / "stop.toml").write_text(textwrap.dedent("""
+        [account]
+        numbers = [{ phone_number = "+15557650002" }]
+        [[steps]]
+        inbound = { from = "+15551230001", to = "+15557650002", body = "STOP" }
+        expect = { opt_out_type = "STOP" }
+        """))
+    before = server.control.messages()
+    code, out, _ = run(capsys, "scenarios", str(tmp_path), "--url", url)
+    assert code == 0, out
+    assert server.control.messages() == before and server.control.opt_outs() == []
+    assert [r["account_sid"] for r in server.control.requests()] == [AC]
+    sent = requests.post(f"{url}/2010-04-01/Accounts/{AC}/Messages.json", auth=(AC, "token"), timeout=5,
+                         data={"To": HANDSET, "From": "+15557650002", "Body": "the number is free again"})
+    assert sent.status_code == 201
+
+
+def test_a_scenario_on_a_number_the_sandbox_owns_says_which_account_owns_it(capsys, tmp_path, url):
+    (tmp_path / "taken.toml").write_text(textwrap.dedent(f"""
+        [[steps]]
+        send = {{ from = "{NUMBER}", to = "+15551230001", body = "hi" }}
+        expect = {{ http_status = 201 }}
+        """))
+    code, out, _ = run(capsys, "scenarios", str(tmp_path), "--url", url)
+    assert code == 1
+    assert f"expected http_status = 201, got 400 (why: {NUMBER} belongs to account {AC}, not AC" in out
 
 
 def test_serve_with_port_0_prints_the_port_it_bound_and_log_level_quiets_requests(tmp_path):

@@ -21,7 +21,7 @@ ENDPOINTS = {
     "POST /_emulator/inbound": "text the emulator as a handset (From, To, Body, Channel, MediaUrl)",
     "POST /_emulator/fixtures": "load a fixture document now",
     "GET /_emulator/messages": "every message, newest first (AccountSid)",
-    "GET /_emulator/requests": "Twilio-path requests since the reset, with the reason of each error",
+    "GET /_emulator/requests": "Twilio-path requests since the reset, with the reason of each error (AccountSid)",
     "GET /_emulator/errors": "errors raised inside the emulator (since: an id)",
     "GET /_emulator/opt-outs": "opt-out records (AccountSid, Recipient)",
     "GET /_emulator/auto-replies": "auto-replies sent to handsets (AccountSid)",
@@ -94,7 +94,8 @@ def list_messages():  # noqa: ANN201
 
 @bp.get("/requests")
 def recent_requests():  # noqa: ANN201
-    return {"requests": list(current_app.extensions[REQUESTS])}
+    """Twilio-path requests since the reset (of one account's, with AccountSid), oldest first."""
+    return {"requests": current_app.extensions[REQUESTS].entries(schemas.account_filter())}
 
 
 @bp.get("/errors")
