@@ -206,9 +206,14 @@ def serve(args: argparse.Namespace) -> int:
                 settings = settings.with_(port=_free_port(settings.host))
             server = None
         else:
-            from werkzeug.serving import make_server
+            from werkzeug.serving import WSGIRequestHandler, make_server
 
-            server = make_server(settings.host, settings.port, app, threaded=True)
+            from .server import PlainLogRequestHandler
+
+            # werkzeug colours its request lines; only a terminal shows colours, anywhere else
+            # they are escape codes in the text.
+            handler = WSGIRequestHandler if sys.stderr.isatty() else PlainLogRequestHandler
+            server = make_server(settings.host, settings.port, app, threaded=True, request_handler=handler)
         listeners = None
         if settings.proxy or settings.tls:
             from .proxy import start_listeners

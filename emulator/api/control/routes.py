@@ -189,5 +189,18 @@ def faults():  # noqa: ANN201
     return {"faults": [to_json.fault(f) for f in current]}
 
 
+def root():  # noqa: ANN201
+    """GET / (the URL the start banner prints first): where the Twilio API and the control API are."""
+    from ... import __version__  # the package imports this module first
+
+    return {
+        "name": "twilio-emulator",
+        "version": __version__,
+        "twilio_api": "/2010-04-01/Accounts/{AccountSid}/Messages.json (and the other Twilio paths, see the README)",
+        "control_api": "/_emulator",
+    }
+
+
 def register(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.add_url_rule("/", "root", root, methods=["GET"])
