@@ -56,5 +56,13 @@ def log_events(bus: EventBus) -> None:
         scope = record.sender or f"Messaging Service {record.messaging_service_sid}"
         log.info("opt-out lifted: %s may receive from %s again", record.recipient, scope)
 
+    def keyword(account: Any, received: Any) -> None:
+        # Which keyword did it: the records above say what changed, this line says why.
+        kind = received.outcome.opt_out_type
+        if kind is not None:
+            message = received.message
+            log.info("%s keyword %r from %s to %s", kind.value, message.body, message.from_, message.to)
+
     bus.subscribe(OPT_OUT_RECORDED, recorded)
     bus.subscribe(OPT_OUT_LIFTED, lifted)
+    bus.subscribe(INBOUND_RECEIVED, keyword)
