@@ -128,15 +128,6 @@ def sandbox_is_as_found(server) -> None:
     assert server.control.opt_outs() == []
 
 
-def test_the_cli_variable_leaves_each_xdist_worker_its_own_emulator(run, sandbox, monkeypatch):
-    """TWILIO_EMULATOR_URL is the CLI's: exported, it neither sends the workers to one emulator
-    (where their resets would wipe each other's state) nor touches the sandbox it names."""
-    monkeypatch.setenv("TWILIO_EMULATOR_URL", sandbox.url)
-    result = run(STOP_START_SUITE, "-n", "2")
-    result.assert_outcomes(passed=8)
-    sandbox_is_as_found(sandbox)
-
-
 def test_a_running_emulator_is_used_when_asked_and_left_as_found(run, sandbox):
     result = run(
         STOP_START_SUITE + """
