@@ -16,51 +16,48 @@ AC = "AC" + "6" * 32
 HANDSET, NUMBER = "+15551230001", "+15557650001"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def server():
+    """An emulator of the test's own, the account's number in use (owned from its first send)."""
     with EmulatorServer() as running:
+        send(running.url, HANDSET, "hello").raise_for_status()
         yield running
 
 
-@pytest.fixture
-def url(server) -> str:
-    server.control.reset()
-    requests.post(f"{server.url}/2010-04-01/Accounts/{AC}/Messages.json", auth=(AC, "token"), timeout=5,
-                  data={"To": HANDSET, "From": NUMBER, "Body": "hello"}).raise_for_status()
-    return server.url
+def send(url: str, to: str, body: str, **extra: str) -> requests.Response:
+    return requests.post(f"{url}/2010-04-01/Accounts/{AC}/Messages.json", auth=(AC, "token"), timeout=5,
+                         data={"To": to, "From": NUMBER, "Body": body, **extra})
 
 
-def test_an_unencoded_plus_in_a_query_is_refused_with_the_hint(url):
-    response = requests.get(f"{url}/_emulator/opt-outs?Recipient=+15551230001", timeout=5)
+def test_an_unencoded_plus_in_a_query_is_refused_with_the_hint(server):
+    response = requests.get(f"{server.url}/_emulator/opt-outs?Recipient=+15551230001", timeout=5)
     assert response.status_code == 400
     assert "starts with a space: a + in a URL must be encoded as %2B" in response.json()["error"]
-    encoded = requests.get(f"{url}/_emulator/opt-outs?Recipient=%2B15551230001", timeout=5)
+    encoded = requests.get(f"{server.url}/_emulator/opt-outs?Recipient=%2B15551230001", timeout=5)
     assert encoded.status_code == 200 and encoded.json() == {"opt_outs": []}
 
 
-def test_an_unencoded_plus_in_an_inbound_form_is_refused_with_the_hint(url, server):
-    response = requests.post(f"{url}/_emulator/inbound", data="From=+15551230001&To=%2B15557650001&Body=STOP",
+def test_an_unencoded_plus_in_an_inbound_form_is_refused_with_the_hint(server):
+    response = requests.post(f"{server.url}/_emulator/inbound", data="From=+15551230001&To=%2B15557650001&Body=STOP",
                              headers={"Content-Type": "application/x-www-form-urlencoded"}, timeout=5)
     assert response.status_code == 400
     assert "encode it as %2B" in response.json()["error"] and "' 15551230001'" in response.json()["error"]
     assert server.control.opt_outs() == []  # refused: nothing changed
 
 
-def test_a_json_body_without_a_content_type_is_read_as_json(url):
-    response = requests.put(f"{url}/_emulator/accounts/{AC}/settings", data=json.dumps({"progression": "manual"}),
+def test_a_json_body_without_a_content_type_is_read_as_json(server):
+    response = requests.put(f"{server.url}/_emulator/accounts/{AC}/settings", data=json.dumps({"progression": "manual"}),
                             timeout=5)
     assert "json" not in response.request.headers.get("Content-Type", "")
     assert response.status_code == 200 and response.json()["progression"] == "manual"
 
 
-def test_the_log_says_which_keyword_and_which_opt_out_at_info(url, server, caplog):
+def test_the_log_says_which_keyword_and_which_opt_out_at_info(server, caplog):
     with caplog.at_level(logging.INFO, logger="emulator"), WebhookReceiver() as hooks:
         server.control.inbound(from_=HANDSET, to=NUMBER, body="stop")
-        refused = requests.post(f"{url}/2010-04-01/Accounts/{AC}/Messages.json", auth=(AC, "token"), timeout=5,
-                                data={"To": HANDSET, "From": NUMBER, "Body": "again"})
+        refused = send(server.url, HANDSET, "again")
         server.control.inbound(from_=HANDSET, to=NUMBER, body="START")
-        requests.post(f"{url}/2010-04-01/Accounts/{AC}/Messages.json", auth=(AC, "token"), timeout=5,
-                      data={"To": "+15551230002", "From": NUMBER, "Body": "hi", "StatusCallback": hooks.url("/s")})
+        send(server.url, "+15551230002", "hi", StatusCallback=hooks.url("/s"))
         server.control.wait_for_webhooks()
     assert refused.status_code == 400
     text = caplog.text
