@@ -1,6 +1,6 @@
 """Opt-out keyword handling on a long code, black-box through the official SDK, requests and the
-control API. Expected values come from the behaviour reference (../shared/twilio-behaviour.md):
-section 1 (keywords, matching, default replies), 2.1 (long code), 4.1 (21610) and 12 (decisions)."""
+control API. Expected values come from Twilio's opt-out keywords article (support.twilio.com/hc/en-us/articles/223134027: keywords, matching, default
+replies), the 21610 error page (www.twilio.com/docs/errors/21610) and the README's "Fidelity notes"."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Opt-outs and Messaging Services (behaviour reference section 3.1 two records, 3.2 asynchronous
-21610, 4.1 error shape, 12 decisions)."""
+"""Opt-outs and Messaging Services (support.twilio.com/hc/en-us/articles/223134027: two records; the README's "Fidelity notes":
+asynchronous 21610; www.twilio.com/docs/errors/21610: the error's shape)."""
 
 from __future__ import annotations
 

@@ -29,7 +29,8 @@ def test_the_pytest_example_in_the_readme_is_the_file_we_run():
     assert example in README.read_text(encoding="utf-8")
 
 
-def test_the_scenario_example_in_the_readme_parses_and_passes(tmp_path, base_url):
+def test_the_scenario_example_in_the_readme_parses_and_passes(tmp_path, base_url, control):
+    # control: a reset emulator, where no account owns the numbers the scenario declares
     from emulator import scenarios
     from emulator.testing import WebhookReceiver
 

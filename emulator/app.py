@@ -26,7 +26,7 @@ from .api.errors import register_error_handlers
 from .domain import events
 from .domain.emulator import Emulator
 from .domain.models import Direction, Message
-from .settings import Settings
+from .settings import ACCOUNT_SID, Settings
 from .webhooks import Webhooks
 
 # Bigger bodies than any valid Twilio request (1600 characters, 10 media URLs) are refused early.
@@ -106,13 +106,16 @@ class Gate:
 
 
 class RequestLog:
-    """The last Twilio-path requests (since the last reset). A message create that Twilio accepts
-    (201) may still fail later (a blocked sender, an opt-out found at sender assignment): its entry
-    then shows the message's failure too (`message_status`, `message_error_code`, `reason`)."""
+    """The last Twilio-path requests (since the last reset), each with the account it was for, so
+    a failing test can show what we saw; an error answer carries the emulator's reason (why, beyond
+    Twilio's body). A message create that Twilio accepts (201) may still fail later (a blocked
+    sender, an opt-out found at sender assignment): its entry then shows the message's failure too
+    (`message_status`, `message_error_code`, `reason`). A reset of one account forgets only that
+    account's requests: other tests may share this emulator."""
 
-    def __init__(self) -> None:
+    def __init__(self, size: int = RECENT_REQUESTS) -> None:
         self._lock = threading.Lock()
-        self._entries: deque[dict] = deque(maxlen=RECENT_REQUESTS)
+        self._entries: deque[dict] = deque(maxlen=size)
         # Failures of created messages, by SID (they may happen before their request is logged).
         self._failures: dict[str, dict] = {}
 
@@ -124,34 +127,54 @@ class RequestLog:
         if message.error_code is None or message.direction is Direction.INBOUND:
             return
         with self._lock:
-            self._failures[message.sid] = {"message_status": message.status.value,
+            self._failures[message.sid] = {"account_sid": message.account_sid,
+                                           "message_status": message.status.value,
                                            "message_error_code": message.error_code,
                                            "reason": reason or message.error_message}
-            while len(self._failures) > RECENT_REQUESTS:
+            while len(self._failures) > self._entries.maxlen:  # type: ignore[operator]
                 del self._failures[next(iter(self._failures))]
 
-    def clear(self, account_sid: str | None = None) -> None:
+    def entries(self, account_sid: str | None = None) -> list[dict]:
         with self._lock:
-            self._entries.clear()
-            self._failures.clear()
+            return [
+                {**entry, **self._failures.get(entry.get("message_sid") or "", {})}
+                for entry in self._entries
+                if account_sid in (None, entry["account_sid"])
+            ]
 
-    def entries(self) -> list[dict]:
+    def forget(self, account_sid: str | None = None) -> None:
         with self._lock:
-            return [{**entry, **self._failures.get(entry.get("message_sid") or "", {})} for entry in self._entries]
+            def kept(item: dict) -> bool:
+                return account_sid is not None and item["account_sid"] != account_sid
+
+            entries = [e for e in self._entries if kept(e)]
+            self._entries.clear()
+            self._entries.extend(entries)
+            self._failures = {sid: f for sid, f in self._failures.items() if kept(f)}
+
+
+def _account_of_request() -> str | None:
+    """The account a Twilio-path request was for: the one it authenticated as, else the AccountSid
+    of its path or of its credentials (a refused request still belongs to the test that sent it)."""
+    if "account" in g:
+        return g.account.sid
+    credentials = request.authorization
+    for candidate in ((request.view_args or {}).get("AccountSid"), credentials and credentials.username):
+        if isinstance(candidate, str) and ACCOUNT_SID.match(candidate):
+            return candidate
+    return None
 
 
 def request_log(app: Flask, emulator: Emulator) -> None:
-    """Keep the last Twilio-path requests so a failing test can show what we saw; an error answer
-    carries the emulator's reason (why, beyond Twilio's body)."""
     log = app.extensions[REQUESTS] = RequestLog()
-    emulator.events.subscribe(events.RESET, log.clear)
+    emulator.events.subscribe(events.RESET, log.forget)
     emulator.events.subscribe(events.STATUS_CHANGED, log.failed)
 
     @app.after_request
     def remember(response: Response) -> Response:
         if not request.path.startswith("/_emulator"):
             entry = {"method": request.method, "path": request.path, "status": response.status_code,
-                     "error_code": None, "error_message": None, "reason": None}
+                     "account_sid": _account_of_request(), "error_code": None, "error_message": None, "reason": None}
             if response.status_code >= 400 and response.is_json:
                 body = response.get_json(silent=True) or {}
                 entry["error_code"], entry["error_message"] = body.get("code"), body.get("message")

@@ -154,7 +154,8 @@ def load(path: str | Path) -> Scenario:
 
 
 def run(scenario: Scenario, base_url: str, webhook_url: str | None = None, receiver: Any = None) -> ScenarioResult:
-    """Run one scenario in a fresh account after a reset. `receiver` (emulator.testing.WebhookReceiver)
+    """Run one scenario in an account of its own, reset (removed) at the end: the emulator is left
+    as it was found, so a sandbox others use is safe. `receiver` (emulator.testing.WebhookReceiver)
     answers "$webhooks" URLs; without one, scenarios that use webhooks fail with a clear error."""
     result = ScenarioResult(scenario.name, scenario.path)
     runner = _Runner(base_url.rstrip("/"), receiver)
@@ -167,6 +168,11 @@ def run(scenario: Scenario, base_url: str, webhook_url: str | None = None, recei
             result.steps.append(step_result)
     except (requests.RequestException, ScenarioError) as exc:
         result.error = str(exc)
+    finally:
+        try:
+            runner.teardown()
+        except (requests.RequestException, ScenarioError) as exc:
+            result.error = result.error or str(exc)
     return result
 
 
@@ -200,9 +206,6 @@ class _Runner:
         return self.session.request(method, f"{self.base}/2010-04-01/Accounts/{self.sid}{path}", timeout=30, **kwargs)
 
     def setup(self, scenario: Scenario) -> None:
-        response = self.control("POST", "/reset")
-        if response.status_code != 204:
-            raise ScenarioError(f"reset failed: {response.status_code}")
         if self.receiver is not None:
             self.receiver.requests.clear()
             for path, answer in scenario.webhook_answers.items():
@@ -216,6 +219,12 @@ class _Runner:
         response = self.control("POST", "/fixtures", json={"accounts": [account]})
         if response.status_code != 204:
             raise ScenarioError(f"the [account] table was refused: {response.json().get('error')}")
+
+    def teardown(self) -> None:
+        """Remove the scenario's account, its numbers, messages and opt-outs (nothing else)."""
+        response = self.control("POST", "/reset", json={"AccountSid": self.sid})
+        if response.status_code != 204:
+            raise ScenarioError(f"the reset of the scenario's account failed: {response.status_code}")
 
     def step(self, step: dict, action: str, result: StepResult) -> None:
         expect = step.get("expect", {})
@@ -312,6 +321,9 @@ class _Runner:
         actual["response"] = body
         if response.status_code >= 400:
             actual["error_code"], actual["error_message"] = body.get("code"), body.get("message")
+            # The emulator's own explanation (which account owns a number, ...), for the report.
+            seen = self.control("GET", "/requests", params={"AccountSid": self.sid}).json()["requests"]
+            actual["reason"] = seen[-1]["reason"] if seen else None
         elif message:
             self.last_sid = body.get("sid", self.last_sid)
             actual["status"] = body.get("status")
@@ -320,12 +332,12 @@ class _Runner:
     def check(self, expect: dict, actual: dict, seen: int, result: StepResult) -> None:
         fail = result.failures.append
 
-        def compare(key: str, got: Any) -> None:
+        def compare(key: str, got: Any, why: str | None = None) -> None:
             if key in expect and expect[key] != got:
-                fail(f"expected {key} = {expect[key]!r}, got {got!r}")
+                fail(f"expected {key} = {expect[key]!r}, got {got!r}" + (f" (why: {why})" if why else ""))
 
         for key in ("http_status", "error_code", "error_message", "status", "opt_out_type"):
-            compare(key, actual.get(key))
+            compare(key, actual.get(key), actual.get("reason"))
         body = actual.get("response", {})
         if "items" in expect:
             compare("items", body.get("items"))

@@ -7,6 +7,7 @@ import threading
 
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.urls import uri_to_iri
 
 from .app import shutdown
 
@@ -17,6 +18,18 @@ def tune_gc() -> None:
     GC rescan that heap far too often. Freeze what start-up built; collect the young less often."""
     gc.freeze()
     gc.set_threshold(10_000, 50, 50)
+
+
+class PlainLogRequestHandler(WSGIRequestHandler):
+    """werkzeug's access log line without its ANSI colours: for a log that is not a terminal (a
+    file, a CI log, `docker logs`)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        try:
+            line = f"{self.command} {uri_to_iri(self.path)} {self.request_version}"
+        except AttributeError:  # no path: the request line itself was bad
+            line = self.requestline
+        self.log("info", '"%s" %s %s', line.translate(self._control_char_table), code, size)
 
 
 class QuietRequestHandler(WSGIRequestHandler):

@@ -79,11 +79,22 @@ def twilio_client(base_url: str, account_sid: str, auth_token: str, **kwargs: An
 
 
 class ControlClient:
-    """The emulator's control API (/_emulator) over HTTP."""
+    """The emulator's control API (/_emulator) over HTTP.
 
-    def __init__(self, base_url: str, session: requests.Session | None = None) -> None:
+    Scoped to an account (`account_sid`, or `for_account(sid)`), reset() resets only that account
+    and messages(), requests(), opt_outs(), auto_replies(), webhooks() and advance() see only its
+    records: what a test needs on an emulator that others use too."""
+
+    def __init__(
+        self, base_url: str, session: requests.Session | None = None, account_sid: str | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = session or requests.Session()
+        self.account_sid = account_sid
+
+    def for_account(self, account_sid: str) -> ControlClient:
+        """The same emulator, scoped to one account (a declared or fixture account, say)."""
+        return ControlClient(self.base_url, self.session, account_sid)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.session.request(method, f"{self.base_url}/_emulator{path}", timeout=30, **kwargs)
@@ -93,6 +104,7 @@ class ControlClient:
 
     def reset(self, account_sid: str | None = None) -> None:
         """Back to the declared accounts and fixtures: everything, or only `account_sid`'s state."""
+        account_sid = account_sid or self.account_sid
         self._call("POST", "/reset", json={"AccountSid": account_sid} if account_sid else None)
 
     def inbound(
@@ -108,12 +120,16 @@ class ControlClient:
 
     def messages(self, account_sid: str | None = None) -> list[dict]:
         """Every message (of one account, or all), newest first, as Twilio's Message JSON."""
+        account_sid = account_sid or self.account_sid
         params = {"AccountSid": account_sid} if account_sid else {}
         return self._call("GET", "/messages", params=params)["messages"]
 
-    def requests(self) -> list[dict]:
-        """The requests the emulator served since the last reset (method, path, status, error code)."""
-        return self._call("GET", "/requests")["requests"]
+    def requests(self, account_sid: str | None = None) -> list[dict]:
+        """The Twilio-path requests since the last reset (of one account, or all): method, path,
+        status, account_sid, and for an error its code, message and the emulator's reason."""
+        account_sid = account_sid or self.account_sid
+        params = {"AccountSid": account_sid} if account_sid else {}
+        return self._call("GET", "/requests", params=params)["requests"]
 
     def errors(self, since: int = 0) -> list[dict]:
         """Errors raised inside the emulator (a handler, a webhook worker, a scheduled task, a
@@ -125,6 +141,7 @@ class ControlClient:
         return self._call("GET", "/errors", params={"since": 2**53})["last_id"]
 
     def opt_outs(self, account_sid: str | None = None, recipient: str | None = None) -> list[dict]:
+        account_sid = account_sid or self.account_sid
         params = {k: v for k, v in (("AccountSid", account_sid), ("Recipient", recipient)) if v}
         return self._call("GET", "/opt-outs", params=params)["opt_outs"]
 
@@ -134,6 +151,7 @@ class ControlClient:
         return self._call("GET", "/contacts", params=params)["contacts"]
 
     def auto_replies(self, account_sid: str | None = None) -> list[dict]:
+        account_sid = account_sid or self.account_sid
         params = {"AccountSid": account_sid} if account_sid else {}
         return self._call("GET", "/auto-replies", params=params)["auto_replies"]
 
@@ -155,6 +173,7 @@ class ControlClient:
 
     def webhooks(self, account_sid: str | None = None, message_sid: str | None = None, kind: str | None = None) -> list:
         """Every webhook delivery attempt: url, method, params, headers, status_code, error_code, replies."""
+        account_sid = account_sid or self.account_sid
         params = {k: v for k, v in (("AccountSid", account_sid), ("MessageSid", message_sid), ("Kind", kind)) if v}
         return self._call("GET", "/webhooks", params=params)["webhooks"]
 
@@ -167,6 +186,8 @@ class ControlClient:
     ) -> list[dict]:
         """Move outbound messages one status (or `steps`, or to the end) further: manual progression."""
         payload: dict[str, Any] = {"Steps": steps, "UntilFinal": until_final}
+        if message_sid is None:
+            account_sid = account_sid or self.account_sid
         payload.update({k: v for k, v in (("MessageSid", message_sid), ("AccountSid", account_sid)) if v})
         return self._call("POST", "/messages/advance", json=payload)["messages"]
 

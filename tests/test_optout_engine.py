@@ -1,7 +1,8 @@
 """Unit tests of emulator.optout.engine.OptOutEngine: Twilio's opt-out rules per sender type.
 
-Expected values come from the behaviour reference (sections 1, 2, 3 and 12) and the README's
-"Opt-out rules" and "Fidelity notes"; the reply texts are the reference's verbatim texts.
+Expected values come from Twilio's support articles on opt-out keywords (support.twilio.com/hc/en-us/articles/223134027), toll-free
+opt-outs (support.twilio.com/hc/en-us/articles/360058144374) and Advanced Opt-Out (www.twilio.com/docs/messaging/tutorials/advanced-opt-out), and the README's "Opt-out rules" and "Fidelity
+notes"; the reply texts are Twilio's, verbatim.
 """
 
 from __future__ import annotations

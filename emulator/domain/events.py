@@ -61,6 +61,14 @@ def log_events(bus: EventBus) -> None:
         if message.error_code is not None:
             log.info("message %s %s with %s: %s", message.sid, message.status.value, message.error_code, reason)
 
+    def keyword(account: Any, received: Any) -> None:
+        # Which keyword did it: the records above say what changed, this line says why.
+        kind = received.outcome.opt_out_type
+        if kind is not None:
+            message = received.message
+            log.info("%s keyword %r from %s to %s", kind.value, message.body, message.from_, message.to)
+
     bus.subscribe(OPT_OUT_RECORDED, recorded)
     bus.subscribe(OPT_OUT_LIFTED, lifted)
     bus.subscribe(STATUS_CHANGED, failed)
+    bus.subscribe(INBOUND_RECEIVED, keyword)

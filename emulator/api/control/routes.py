@@ -21,7 +21,7 @@ ENDPOINTS = {
     "POST /_emulator/inbound": "text the emulator as a handset (From, To, Body, Channel, MediaUrl)",
     "POST /_emulator/fixtures": "load a fixture document now",
     "GET /_emulator/messages": "every message, newest first (AccountSid)",
-    "GET /_emulator/requests": "Twilio-path requests since the reset, with the reason of each error",
+    "GET /_emulator/requests": "Twilio-path requests since the reset, with the reason of each error (AccountSid)",
     "GET /_emulator/errors": "errors raised inside the emulator (since: an id)",
     "GET /_emulator/opt-outs": "opt-out records (AccountSid, Recipient)",
     "GET /_emulator/auto-replies": "auto-replies sent to handsets (AccountSid)",
@@ -97,7 +97,8 @@ def list_messages():  # noqa: ANN201
 
 @bp.get("/requests")
 def recent_requests():  # noqa: ANN201
-    return {"requests": current_app.extensions[REQUESTS].entries()}
+    """Twilio-path requests since the reset (of one account's, with AccountSid), oldest first."""
+    return {"requests": current_app.extensions[REQUESTS].entries(schemas.account_filter())}
 
 
 @bp.get("/errors")
@@ -212,5 +213,18 @@ def faults():  # noqa: ANN201
     return {"faults": [to_json.fault(f) for f in current]}
 
 
+def root():  # noqa: ANN201
+    """GET / (the URL the start banner prints first): where the Twilio API and the control API are."""
+    from ... import __version__  # the package imports this module first
+
+    return {
+        "name": "twilio-emulator",
+        "version": __version__,
+        "twilio_api": "/2010-04-01/Accounts/{AccountSid}/Messages.json (and the other Twilio paths, see the README)",
+        "control_api": "/_emulator",
+    }
+
+
 def register(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.add_url_rule("/", "root", root, methods=["GET"])

@@ -127,7 +127,7 @@ def short_code(s: Sender) -> dict:
 def page_2010(
     key: str, page: Page, records: list[dict], path: str, filters: dict[str, str], token: str | None = None
 ) -> dict:
-    """Twilio's 2010 page envelope: root-relative URIs carrying the filters (reference 6.5)."""
+    """Twilio's 2010 page envelope: root-relative URIs carrying the filters (Twilio's Message resource)."""
 
     def uri(page_number: int, token: str | None = None) -> str:
         query = {**filters, "PageSize": page.page_size, "Page": page_number}
