@@ -67,3 +67,11 @@ def test_the_log_says_which_keyword_and_which_opt_out_at_info(server, caplog):
     assert f"START keyword 'START' from {HANDSET} to {NUMBER}" in text
     assert f"opt-out lifted: {HANDSET} may receive from {NUMBER} again" in text
     assert "status-callback webhook for SM" in text and "delivered: POST http://127.0.0.1:" in text
+
+
+def test_a_form_part_without_a_name_is_a_clear_400_not_a_500(server):
+    """Found by the fuzzer: a multipart part with no name reached the fixture loader as a None key."""
+    body = b"--x\r\nContent-Disposition: form-data\r\n\r\nvalue\r\n--x--\r\n"
+    response = requests.post(f"{server.url}/_emulator/fixtures", data=body, timeout=5,
+                             headers={"Content-Type": "multipart/form-data; boundary=x"})
+    assert response.status_code == 400 and response.json() == {"error": "every form field needs a name"}

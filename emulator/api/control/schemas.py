@@ -44,8 +44,13 @@ def payload() -> dict:
     return data
 
 
-def _fields(lists: Iterable[tuple[str, list[str]]]) -> dict:
-    return {key: values if len(values) > 1 else values[0] for key, values in lists}
+def _fields(lists: Iterable[tuple[str | None, list[str]]]) -> dict:
+    fields = {}
+    for key, values in lists:
+        if not isinstance(key, str):  # a multipart part without a name
+            raise InvalidInput("every form field needs a name")
+        fields[key] = values if len(values) > 1 else values[0]
+    return fields
 
 
 def string(data: dict, name: str, default: str | None = None) -> str | None:
