@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidInput, TwilioError
-from .phone import SenderType, is_e164, sender_type
-from .services import SERVICE_FIELDS, SERVICE_SID
+from .opt_out_ledger import spec_problem
+from .phone import SenderType, sender_type
+from .services import SERVICE_FIELDS
 
 if TYPE_CHECKING:
     from .emulator import Emulator
@@ -126,13 +127,9 @@ class _Loader:
             ))
 
     def check_opt_out(self, where: str, item: dict) -> None:
-        recipient, sender, service = item.get("recipient"), item.get("sender"), item.get("messaging_service_sid")
-        if not isinstance(recipient, str) or not is_e164(recipient):
-            raise self.fail(where, f"recipient {recipient!r} must be an E.164 number")
-        if sender is not None and (not isinstance(sender, str) or sender_type(sender) is None):
-            raise self.fail(where, f"sender {sender!r} is not a phone number, short code or alphanumeric ID")
-        if service is not None and (not isinstance(service, str) or not SERVICE_SID.match(service)):
-            raise self.fail(where, f"messaging_service_sid {service!r} must be MG followed by 32 hex digits")
+        problem = spec_problem(item.get("recipient"), item.get("sender"), item.get("messaging_service_sid"))
+        if problem:
+            raise self.fail(where, problem)
 
     def service(self, account: Any, where: str, raw: Any) -> None:
         pools = {"phone_numbers", "short_codes", "alpha_senders"}
