@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, request
 
+from ... import ui
 from ...domain.fixtures import load_fixture_data
 from ...errors import TimedOut
 from ..context import REQUESTS, emulator, webhooks
@@ -33,12 +34,23 @@ ENDPOINTS = {
     "GET /_emulator/clock": "the emulator's time",
     "POST /_emulator/clock/advance": "move the clock (Seconds)",
     "GET|PUT|DELETE /_emulator/faults": "injected delivery failures",
+    "GET /_emulator/events": "server-sent events: messages, auto-replies, refused sends, opt-outs, webhooks, resets",
+    "GET /_emulator/conversations": "conversations, most recent first (AccountSid, Q, Before, PageSize)",
+    "GET /_emulator/conversations/{AccountSid}/{Party}/{Handset}": "one conversation (Before, PageSize)",
+    "GET /_emulator/conversations/{AccountSid}/{Party}/{Handset}/export": "as a test (format=toml|pytest)",
+    "GET /_emulator/refusals": "refused sends since the reset (AccountSid)",
+    "GET /_emulator/opt-outs/ledger": "opt-out records with the sends each refused (AccountSid, Recipient)",
+    "POST|DELETE /_emulator/opt-outs": "add or lift a record (AccountSid, Recipient, Sender|MessagingServiceSid)",
+    "POST /_emulator/webhooks/{id}/replay": "send a recorded webhook again",
 }
 
 
 @bp.get("")
 @bp.get("/")
 def index():  # noqa: ANN201
+    """The sandbox page for a browser; this index for API clients."""
+    if ui.wants_html(request):
+        return ui.home()
     return {"name": "twilio-emulator control API", "endpoints": ENDPOINTS}
 
 
