@@ -357,15 +357,17 @@ def test_opt_out_type_in_the_inbound_response(control, numbers):
 
 def test_opt_out_record_shape(base_url, account, control, numbers):
     before = datetime.now().astimezone()
-    control.inbound(from_=HANDSET, to=OUR_NUMBER, body="STOP")
+    stop = control.inbound(from_=HANDSET, to=OUR_NUMBER, body="STOP")
     response = control.session.get(f"{base_url}/_emulator/opt-outs", params={"AccountSid": account[0]})
     assert response.status_code == 200
     body = response.json()
     assert list(body) == ["opt_outs"]
     assert len(body["opt_outs"]) == 1
     record = body["opt_outs"][0]
-    assert set(record) == {"account_sid", "sender", "messaging_service_sid", "recipient", "source", "created_at"}
+    assert set(record) == {"account_sid", "sender", "messaging_service_sid", "recipient", "source", "created_at",
+                           "message_sid"}
     assert record["source"] == "keyword"
+    assert record["message_sid"] == stop["message"]["sid"]  # the STOP that wrote it
     assert record["account_sid"] == account[0]
     assert record["sender"] == OUR_NUMBER
     assert record["messaging_service_sid"] is None

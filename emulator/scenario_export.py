@@ -52,11 +52,13 @@ def script(emu: Emulator, account_sid: str, party: str, handset: str) -> Script:
         account = emu.state.accounts[account_sid]
         settings = account.settings
         service = account.services.get(party) if is_service(party) else None
+        pool = [account.senders[s].address for s in (service.sender_sids if service else ()) if s in account.senders]
         records = emu.optouts.list_(account_sid, address(handset))
     messages = {i.message.sid for i in thread.items if i.message is not None}
     result = Script(f"Exported from the sandbox: {party} and {handset}", {})
     result.steps = [step for item in thread.items if (step := _step(item, thread)) is not None]
-    ours = {a for a in thread.our_numbers if sender_type(a) not in (None, SenderType.ALPHANUMERIC)}
+    ours = {a for a in (*thread.our_numbers, *pool) if sender_type(a) not in (None, SenderType.ALPHANUMERIC)}
+    alpha = sorted(a for a in pool if sender_type(a) is SenderType.ALPHANUMERIC)
     if not is_service(party) and sender_type(party) not in (None, SenderType.ALPHANUMERIC):
         ours.add(party)
     account_spec = result.account
@@ -76,6 +78,8 @@ def script(emu: Emulator, account_sid: str, party: str, handset: str) -> Script:
             spec["phone_numbers"] = numbers
         if short_codes:
             spec["short_codes"] = short_codes
+        if alpha:
+            spec["alpha_senders"] = alpha
         if service is not None and service.advanced_opt_out.enabled:
             config = asdict(service.advanced_opt_out)
             spec["advanced_opt_out"] = {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()
