@@ -176,7 +176,8 @@ def test_a_webhook_delivery_is_replayed_as_a_new_delivery(control, http, base_ur
     replayed = http.post(f"{base_url}/_emulator/webhooks/{first['id']}/replay")
     assert replayed.status_code == 202
     control.wait_for_webhooks()
-    first_again, replay = control.webhooks(account[0])
+    original, replay = control.webhooks(account[0])
+    assert original == first
     assert replay["replay_of"] == first["id"] and replay["params"] == first["params"]
     assert replay["headers"]["X-Twilio-Signature"] == first["headers"]["X-Twilio-Signature"]
     assert replay["headers"]["I-Twilio-Idempotency-Token"] != first["headers"]["I-Twilio-Idempotency-Token"]
