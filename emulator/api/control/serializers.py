@@ -136,7 +136,13 @@ def conversation(s: Summary) -> dict:
 def thread_message(m: Message) -> dict:
     """Twilio's JSON of a message, with what a phone view shows besides: media URLs, the encoding."""
     body = smart_encode(m.body) if m.smart_encoded else m.body
-    return {**twilio_json.message(m), "media_urls": list(m.media_urls), "encoding": encoding(body), "seq": m.seq}
+    return {
+        **twilio_json.message(m),
+        "media_urls": list(m.media_urls),
+        "encoding": encoding(body),
+        "seq": m.seq,
+        "created_at": iso8601(m.date_created),
+    }
 
 
 def stop(s: Stop | None) -> dict | None:
