@@ -275,3 +275,19 @@ def test_the_root_sends_browsers_to_the_sandbox_and_api_clients_get_twilios_404(
     assert index.json()["endpoints"]["GET /_emulator/events"]
     static = http.get(f"{base_url}/_emulator/ui/static/sandbox.js")
     assert static.status_code == 200 and "EventSource" in static.text
+
+
+def test_the_thread_part_escapes_what_it_shows_and_links_only_web_media(client, http, base_url, account, messages_url):
+    load(http, base_url, account, numbers=[{"phone_number": NUMBER}])
+    client.messages.create(to=HANDSET, from_=NUMBER, body="<b>hi</b>",
+                           media_url=["https://example.com/cat.jpg", "javascript:alert(1)"])
+    assert http.post(messages_url, data={"To": HANDSET, "Body": "no From"}).status_code == 400
+    t = thread(http, base_url, account, NUMBER, HANDSET)
+    assert t["items"][0]["message"]["media_urls"] == ["https://example.com/cat.jpg", "javascript:alert(1)"]
+    html = http.get(f"{base_url}/_emulator/parts/thread/{account[0]}/{NUMBER}/{HANDSET}").text
+    assert "&lt;b&gt;hi&lt;/b&gt;" in html and "<b>hi</b>" not in html
+    assert 'href="https://example.com/cat.jpg"' in html and 'href="javascript:' not in html
+    # A create without From belongs to no conversation (it is in /refusals all the same).
+    listed = conversations(http, base_url, AccountSid=account[0])["conversations"]
+    assert [(c["party"], c["handset"]) for c in listed] == [(NUMBER, HANDSET)]
+    assert [r["error_code"] for r in control_refusals(http, base_url, account)] == [21603]

@@ -89,7 +89,8 @@ class Conversations:
             accounts = [a for a in self.state.accounts.values() if account_sid in (None, a.sid)]
             refused: dict[tuple[str, str, str], int] = {}
             for r in self.refusals.list_(account_sid):
-                refused[(r.account_sid, r.party, r.to)] = r.seq
+                if r.party and r.to:  # a create without From or To belongs to no conversation
+                    refused[(r.account_sid, r.party, r.to)] = r.seq
             streams: list[Iterator[tuple[int, tuple[str, str, str]]]] = [
                 ((seq, (a.sid, *key)) for seq, key in a.messages.conversations(before)) for a in accounts
             ]
