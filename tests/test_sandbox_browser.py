@@ -38,10 +38,12 @@ MISSING = [name for name, found in (("chromium", CHROMIUM), ("chromedriver", DRI
 REQUIRED = os.environ.get("EMULATOR_BROWSER_TESTS") == "required"
 if MISSING and REQUIRED:
     raise RuntimeError(f"EMULATOR_BROWSER_TESTS=required but {', '.join(MISSING)} is missing")
+HINTS = {"chromium": "apt-get install chromium", "chromedriver": "apt-get install chromium-driver",
+         "selenium": "pip install -e '.[test]'"}
 pytestmark = pytest.mark.skipif(
     bool(MISSING),
     reason=f"browser tests of the sandbox page need {' and '.join(MISSING)} "
-    "(apt-get install chromium chromium-driver; pip install -e '.[test]')",
+    f"({'; '.join(HINTS[m] for m in MISSING)})",
 )
 
 ACCOUNT, TOKEN = "AC" + "d4" * 16, "d" * 32
