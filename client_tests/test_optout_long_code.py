@@ -364,9 +364,9 @@ def test_opt_out_record_shape(base_url, account, control, numbers):
     assert list(body) == ["opt_outs"]
     assert len(body["opt_outs"]) == 1
     record = body["opt_outs"][0]
-    assert set(record) == {"account_sid", "sender", "messaging_service_sid", "recipient", "source", "created_at",
-                           "message_sid"}
-    assert record["source"] == "keyword"
+    assert set(record) == {"account_sid", "sender", "messaging_service_sid", "recipient", "source", "consent_source",
+                           "date_of_consent", "correlation_id", "created_at", "message_sid"}
+    assert (record["source"], record["consent_source"], record["date_of_consent"]) == ("keyword", None, None)
     assert record["message_sid"] == stop["message"]["sid"]  # the STOP that wrote it
     assert record["account_sid"] == account[0]
     assert record["sender"] == OUR_NUMBER

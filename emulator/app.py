@@ -27,6 +27,7 @@ from .api.control import live, sandbox
 from .api.errors import register_error_handlers
 from .domain import events
 from .domain.emulator import Emulator
+from .domain.models import Direction, Message
 from .settings import Settings
 from .webhooks import Webhooks
 
@@ -35,6 +36,7 @@ MAX_CONTENT_LENGTH = 1024 * 1024
 RECENT_REQUESTS = 200
 # Parameters of a refused Twilio request worth keeping in the request log (what a send said).
 LOGGED_PARAMS = ("To", "From", "MessagingServiceSid", "Body")
+MESSAGES_PATH = ("/Messages", "/Messages.json")
 
 
 class StrictFormParser(FormDataParser):
@@ -105,12 +107,47 @@ class Gate:
         return True
 
 
+class RequestLog:
+    """The last Twilio-path requests (since the last reset). A message create that Twilio accepts
+    (201) may still fail later (a blocked sender, an opt-out found at sender assignment): its entry
+    then shows the message's failure too (`message_status`, `message_error_code`, `reason`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: deque[dict] = deque(maxlen=RECENT_REQUESTS)
+        # Failures of created messages, by SID (they may happen before their request is logged).
+        self._failures: dict[str, dict] = {}
+
+    def append(self, entry: dict) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    def failed(self, message: Message, reason: str | None = None) -> None:
+        if message.error_code is None or message.direction is Direction.INBOUND:
+            return
+        with self._lock:
+            self._failures[message.sid] = {"message_status": message.status.value,
+                                           "message_error_code": message.error_code,
+                                           "reason": reason or message.error_message}
+            while len(self._failures) > RECENT_REQUESTS:
+                del self._failures[next(iter(self._failures))]
+
+    def clear(self, account_sid: str | None = None) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._failures.clear()
+
+    def entries(self) -> list[dict]:
+        with self._lock:
+            return [{**entry, **self._failures.get(entry.get("message_sid") or "", {})} for entry in self._entries]
+
+
 def request_log(app: Flask, emulator: Emulator) -> None:
-    """Keep the last Twilio-path requests (since the last reset) so a failing test can show what we
-    saw; an error answer carries the emulator's reason (why, beyond Twilio's body)."""
-    log: deque[dict] = deque(maxlen=RECENT_REQUESTS)
-    app.extensions[REQUESTS] = log
-    emulator.events.subscribe(events.RESET, lambda account_sid: log.clear())
+    """Keep the last Twilio-path requests so a failing test can show what we saw; an error answer
+    carries the emulator's reason (why, beyond Twilio's body)."""
+    log = app.extensions[REQUESTS] = RequestLog()
+    emulator.events.subscribe(events.RESET, log.clear)
+    emulator.events.subscribe(events.STATUS_CHANGED, log.failed)
 
     @app.after_request
     def remember(response: Response) -> Response:
@@ -126,6 +163,8 @@ def request_log(app: Flask, emulator: Emulator) -> None:
                         entry["params"] = {k: v for k, v in request.form.items() if k in LOGGED_PARAMS}
                     except HTTPException:  # the form itself was what was refused
                         pass
+            elif response.status_code == 201 and request.path.endswith(MESSAGES_PATH):
+                entry["message_sid"] = (response.get_json(silent=True) or {}).get("sid")
             log.append(entry)
         return response
 

@@ -261,6 +261,7 @@ def serve_granian(settings: Settings) -> int:
     try:
         from granian import Granian
         from granian.constants import Interfaces
+        from granian.log import LogLevels
     except ImportError:
         print("twilio-emulator: --server granian needs: pip install 'twilio-emulator[fast]'", file=sys.stderr)
         return 2
@@ -274,7 +275,7 @@ def serve_granian(settings: Settings) -> int:
         workers=1,
         blocking_threads=8,  # the app is GIL-bound: a few threads serve 16+ connections well
         factory=True,
-        log_level="warning",
+        log_level=LogLevels.warning,
     ).serve()
     return 0
 
@@ -341,7 +342,7 @@ def inbound(args: argparse.Namespace) -> int:
 
 
 def opt_outs(args: argparse.Namespace) -> int:
-    columns = ["account_sid", "sender", "messaging_service_sid", "recipient", "created_at"]
+    columns = ["account_sid", "sender", "messaging_service_sid", "recipient", "source", "consent_source", "created_at"]
     return _control(args, lambda c: (c.opt_outs(args.account, args.recipient), columns))
 
 

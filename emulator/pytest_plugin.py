@@ -87,7 +87,8 @@ def twilio_emulator(
     request: pytest.FixtureRequest, twilio_emulator_server: EmulatorServer | _External
 ) -> ControlClient:
     """The control API of a freshly reset emulator: inbound(), messages(), opt_outs(), auto_replies(),
-    settings(), webhooks(), wait_for_webhooks(), advance(), advance_clock(), faults(), errors().
+    settings(), webhooks(), wait_for_webhooks(), advance(), advance_clock(), faults(), errors(),
+    load_fixtures(), senders(), sender() (registration, country), contacts().
 
     A test during which the emulator raised an error inside itself (a handler, a webhook worker, a
     scheduled task) fails, with the traceback, even if the test's own assertions passed."""
@@ -168,6 +169,8 @@ def _recent(control: ControlClient) -> str:
             line += f" [{r['error_code']}] {r['error_message']}" + (
                 f" (why: {r['reason']})" if r.get("reason") not in (None, r["error_message"]) else ""
             )
+        elif r.get("message_error_code"):  # accepted, then the message failed
+            line += f", then {r['message_sid']} {r['message_status']} [{r['message_error_code']}] (why: {r['reason']})"
         lines.append(line)
     return "\n".join(lines)
 

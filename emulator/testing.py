@@ -102,6 +102,10 @@ class ControlClient:
         payload = {"From": from_, "To": to, "Body": body, "Channel": channel, "MediaUrl": media_urls or []}
         return self._call("POST", "/inbound", json=payload)
 
+    def load_fixtures(self, document: dict) -> None:
+        """Load a fixture document (the --fixtures format) now; it lasts until the next reset."""
+        self._call("POST", "/fixtures", json=document)
+
     def messages(self, account_sid: str | None = None) -> list[dict]:
         """Every message (of one account, or all), newest first, as Twilio's Message JSON."""
         params = {"AccountSid": account_sid} if account_sid else {}
@@ -124,6 +128,11 @@ class ControlClient:
         params = {k: v for k, v in (("AccountSid", account_sid), ("Recipient", recipient)) if v}
         return self._call("GET", "/opt-outs", params=params)["opt_outs"]
 
+    def contacts(self, account_sid: str | None = None) -> list[dict]:
+        """Contacts stored by the Consent Management API (POST /v1/Contacts/Bulk)."""
+        params = {"AccountSid": account_sid} if account_sid else {}
+        return self._call("GET", "/contacts", params=params)["contacts"]
+
     def auto_replies(self, account_sid: str | None = None) -> list[dict]:
         params = {"AccountSid": account_sid} if account_sid else {}
         return self._call("GET", "/auto-replies", params=params)["auto_replies"]
@@ -133,6 +142,16 @@ class ControlClient:
 
     def advanced_opt_out(self, service_sid: str, **config: Any) -> dict:
         return self._call("PUT", f"/services/{service_sid}/advanced-opt-out", json=config)
+
+    def senders(self, account_sid: str | None = None) -> list[dict]:
+        """Every sender (of one account, or all): sid, address, type, registration, country."""
+        params = {"AccountSid": account_sid} if account_sid else {}
+        return self._call("GET", "/senders", params=params)["senders"]
+
+    def sender(self, key: str, **changes: Any) -> dict:
+        """Set a sender's `registration` (e.g. "unregistered") or a short code's `country`; `key` is
+        its SID, number or short code."""
+        return self._call("PUT", f"/senders/{key}", json=changes)
 
     def webhooks(self, account_sid: str | None = None, message_sid: str | None = None, kind: str | None = None) -> list:
         """Every webhook delivery attempt: url, method, params, headers, status_code, error_code, replies."""

@@ -66,8 +66,10 @@ def test_opt_outs_table_and_json(capsys, url):
     code, out, _ = run(capsys, "opt-outs", "--url", url)
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["account_sid", "sender", "messaging_service_sid", "recipient", "created_at"]
-    assert AC in lines[1] and NUMBER in lines[1] and HANDSET in lines[1]
+    assert lines[0].split() == [
+        "account_sid", "sender", "messaging_service_sid", "recipient", "source", "consent_source", "created_at"
+    ]
+    assert AC in lines[1] and NUMBER in lines[1] and HANDSET in lines[1] and " keyword " in lines[1]
     code, out, _ = run(capsys, "opt-outs", "--url", url, "--json", "--recipient", "+15550000000")
     assert code == 0 and json.loads(out) == []
 

@@ -75,7 +75,8 @@ def test_every_change_is_one_event_in_order_and_a_reconnect_resumes():
         assert created["message"]["sid"] == sent.sid and created["message"]["body"] == "Hello"
         assert created["conversation"] == {"account_sid": ACCOUNT, "party": NUMBER, "handset": HANDSET,
                                            "path": f"{ACCOUNT}/{NUMBER}/{HANDSET}"}
-        assert [d["message"]["status"] for _, n, d in seen if n == "status_changed"][-1] == "delivered"
+        changes = [d for _, n, d in seen if n == "status_changed"]
+        assert [(d["message"]["status"], d["reason"]) for d in changes][-1] == ("delivered", None)
         assert by_name["opt_out_recorded"]["opt_out"]["recipient"] == HANDSET
         assert by_name["auto_reply"]["auto_reply"]["opt_out_type"] == "STOP"
         assert by_name["send_refused"]["refusal"]["error_code"] == 21610

@@ -90,6 +90,23 @@ def test_a_failing_test_shows_what_the_emulator_saw(run):
     )
 
 
+def test_the_report_shows_an_accepted_message_that_failed_later(run):
+    result = run(
+        """
+        def test_fails(twilio_client, twilio_emulator):
+            twilio_client.incoming_phone_numbers.create(phone_number="+15557650001")
+            twilio_emulator.sender("+15557650001", registration="unregistered")
+            twilio_client.messages.create(to="+15551230001", from_="+15557650001", body="hi")
+            assert False, "the user's assertion"
+        """
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "POST /2010-04-01/Accounts/AC*/Messages.json -> 201, then SM* undelivered ?30034? (why: A2P 10DLC "
+        "registration of sender +15557650001 is 'unregistered'*"
+    ])
+
+
 def test_an_external_emulator_is_used_when_given(run):
     with EmulatorServer() as server:
         result = run(

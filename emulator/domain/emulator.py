@@ -10,7 +10,8 @@ It builds the parts, each with one job, and wires them; it does no work of its o
 - ErrorLog (error_log.py): errors raised inside the server.
 - The opt-out engine (emulator.optout), the only writer of opt-out records.
 - Refusals (refusals.py): the last refused sends (not state: a refusal changes nothing).
-- Accounts, Numbers, Services, SendChecks, Lifecycle, Messages, Inbound, Conversations, OptOutLedger: the operations.
+- Accounts, Numbers, Services, SendChecks, Lifecycle, Messages, Inbound, Consents, Conversations,
+  OptOutLedger: the operations.
 
 Construction does no I/O and emits nothing: attach subscribers, then `start()`.
 """
@@ -26,6 +27,7 @@ from ..storage import MemoryStore, SqliteStore, Store
 from . import events
 from .accounts import Accounts
 from .clock import SystemClock
+from .consents import Consents
 from .conversations import Conversations
 from .error_log import ErrorLog
 from .events import EventBus
@@ -99,6 +101,7 @@ class Emulator:
             self.refusals,
         )
         self.inbound = Inbound(self.state, self.uow, self.clock, self.optouts, self.numbers, self.messages)
+        self.consents = Consents(self.state, self.uow, self.clock, self.optouts)
         self.conversations = Conversations(self.state, self.uow, self.optouts, self.refusals)
         self.ledger = OptOutLedger(self.state, self.uow, self.clock, self.optouts, self.refusals)
         self.restored = False  # whether start() found state in the store (fixtures are then not loaded)
@@ -141,6 +144,7 @@ class Emulator:
                     tx.on_undo(rewind)
             else:
                 self._forget_account(tx, account_sid)
+            self.consents.forget(account_sid)
             self._seed(account_sid)
             tx.emit(events.RESET, account_sid=account_sid)
 
@@ -154,6 +158,8 @@ class Emulator:
             tx.delete(message)
         for reply in list(account.auto_replies.values()):
             tx.delete(reply)
+        for contact in list(account.contacts.values()):
+            tx.delete(contact)
         for service in list(account.services.values()):
             for sticky in list(service.sticky.values()):
                 tx.delete(sticky)

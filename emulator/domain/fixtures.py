@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidInput, TwilioError
+from .consents import CONSENT_SOURCES
 from .opt_out_ledger import spec_problem
 from .phone import SenderType, sender_type
 from .services import SERVICE_FIELDS
@@ -100,12 +101,12 @@ class _Loader:
                 raise self.fail(where, "settings must be an object")
             self.guard(where, lambda: self.emu.accounts.update_settings(account.sid, spec["settings"]))
         number_fields = {"sid", "friendly_name", "sms_url", "sms_method", "status_callback"}
-        for key, address_key, kinds in (
-            ("numbers", "phone_number", (SenderType.LONG_CODE, SenderType.TOLL_FREE)),
-            ("short_codes", "short_code", (SenderType.SHORT_CODE,)),
+        for key, address_key, kinds, extra in (
+            ("numbers", "phone_number", (SenderType.LONG_CODE, SenderType.TOLL_FREE), {"registration"}),
+            ("short_codes", "short_code", (SenderType.SHORT_CODE,), {"country"}),
         ):
             for item_where, item in self.items(spec, key, where):
-                item = self.obj(item, item_where, number_fields | {address_key})
+                item = self.obj(item, item_where, number_fields | extra | {address_key})
                 address = str(item.get(address_key, ""))
                 if sender_type(address) not in kinds:
                     kind = key[:-1].replace("_", " ")
@@ -120,16 +121,22 @@ class _Loader:
         for item_where, item in self.items(spec, "messaging_services", where):
             self.service(account, item_where, item)
         for item_where, item in self.items(spec, "opt_outs", where):
-            item = self.obj(item, item_where, {"sender", "messaging_service_sid", "recipient"})
+            item = self.obj(
+                item, item_where, {"sender", "messaging_service_sid", "recipient", "source", "consent_source"}
+            )
             self.check_opt_out(item_where, item)
             self.guard(item_where, lambda item=item: self.emu.optouts.import_record(
-                account.sid, item["recipient"], item.get("sender"), item.get("messaging_service_sid"), self.emu.now()
+                account.sid, item["recipient"], item.get("sender"), item.get("messaging_service_sid"), self.emu.now(),
+                item.get("source", "fixture"), item.get("consent_source"),
             ))
 
     def check_opt_out(self, where: str, item: dict) -> None:
         problem = spec_problem(item.get("recipient"), item.get("sender"), item.get("messaging_service_sid"))
         if problem:
             raise self.fail(where, problem)
+        consent_source = item.get("consent_source")
+        if consent_source is not None and consent_source not in CONSENT_SOURCES:
+            raise self.fail(where, f"consent_source {consent_source!r} must be one of {', '.join(CONSENT_SOURCES)}")
 
     def service(self, account: Any, where: str, raw: Any) -> None:
         pools = {"phone_numbers", "short_codes", "alpha_senders"}

@@ -13,7 +13,7 @@ from itertools import islice
 from typing import Any
 
 from .. import errors
-from . import events
+from . import events, registration
 from .lifecycle import Lifecycle, segments
 from .models import FINAL_STATUSES, Account, Direction, Message, Status
 from .numbers import Numbers
@@ -107,16 +107,16 @@ class Messages:
     def _new(self, account: Account, req: CreateMessage, plan: SendPlan) -> Message:
         now = self.clock.now()
         service, sender, pool_sender = plan.service, plan.sender, plan.pool_sender
-        by_service = req.from_ is None
         smart = req.smart_encoded if req.smart_encoded is not None else bool(service and service.smart_encoding)
-        status = Status.ACCEPTED if by_service else Status.QUEUED
+        # Twilio's status guide: created with a Messaging Service (with or without From) -> accepted.
+        status = Status.ACCEPTED if service is not None else Status.QUEUED
         if plan.send_at is not None:
             status = Status.SCHEDULED
         return Message(
             sid=self.sids.new("MM" if req.media_urls else "SM"),
             account_sid=account.sid,
             to=plan.to,
-            from_=None if by_service else req.from_,
+            from_=req.from_,
             body=plan.body,
             status=status,
             direction=req.direction,
@@ -124,12 +124,14 @@ class Messages:
             date_updated=now,
             messaging_service_sid=service.sid if service is not None else None,
             smart_encoded=smart,
-            # Through a service no sender is assigned yet, so Twilio reports "0" segments.
-            num_segments=0 if by_service else segments(plan.body, req.media_urls, smart),
+            # Through a service Twilio reports "0" segments at create (counted once the service
+            # takes the message on), whether or not a From was given.
+            num_segments=0 if service is not None else segments(plan.body, req.media_urls, smart),
             media_urls=req.media_urls,
-            # Test credentials' number never triggers status callbacks (Twilio's test credentials page).
+            # Test credentials (and their number) never trigger status callbacks (Twilio's test
+            # credentials page).
             status_callback=None
-            if req.from_ == MAGIC_FROM_OK
+            if req.from_ == MAGIC_FROM_OK or account.settings.test_credentials
             else req.status_callback
             or (service.status_callback if service is not None else None)
             or next((s.status_callback for s in (sender, pool_sender) if s is not None), None)
@@ -138,7 +140,9 @@ class Messages:
             seq=self.state.next_seq(),
             send_at=plan.send_at,
             pool_sender_sid=pool_sender.sid if pool_sender is not None else None,
-            fault=next((f for f in self.state.faults if f.matches(account.sid, plan.to)), None),
+            # Carriers block an unregistered sender whatever else would happen to the message.
+            fault=registration.block(sender, plan.to)
+            or next((f for f in self.state.faults if f.matches(account.sid, plan.to)), None),
         )
 
     def _store(self, tx: Transaction, message: Message) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import AuthenticationFailed
 from ..optout.engine import OptOutRecord, record_key
-from .models import Account, AutoReply, Fault, Message, MessagingService, Sender, StickySender
+from .models import Account, AutoReply, Contact, Fault, Message, MessagingService, Sender, StickySender
 from .phone import SenderType
 
 
@@ -37,6 +37,7 @@ class State:
             Message: self._place_message,
             AutoReply: self._place_auto_reply,
             OptOutRecord: self._place_opt_out,
+            Contact: self._place_contact,
         }
         self._unplace: dict[type, Callable[[Any], None]] = {
             Account: self._unplace_account,
@@ -46,6 +47,7 @@ class State:
             Message: self._unplace_message,
             AutoReply: self._unplace_auto_reply,
             OptOutRecord: self._unplace_opt_out,
+            Contact: self._unplace_contact,
         }
 
     def clear(self) -> None:
@@ -164,6 +166,12 @@ class State:
 
     def _unplace_opt_out(self, record: OptOutRecord) -> None:
         del self.optouts[record_key(record)]
+
+    def _place_contact(self, contact: Contact) -> None:
+        self.accounts[contact.account_sid].contacts[contact.contact_id] = contact
+
+    def _unplace_contact(self, contact: Contact) -> None:
+        del self.accounts[contact.account_sid].contacts[contact.contact_id]
 
     # -- the retention cap ----------------------------------------------------------------------
     def oldest_messages_over_cap(self) -> list[Message]:

@@ -135,7 +135,7 @@ class Webhooks:
             return self._pending
 
     # -- events (published after each commit: only enqueue here) --------------------------------
-    def _on_status(self, message: Message) -> None:
+    def _on_status(self, message: Message, reason: str | None = None) -> None:
         """`message` is a snapshot at the status this callback reports."""
         if not message.status_callback:
             return

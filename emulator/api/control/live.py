@@ -40,7 +40,8 @@ class Live:
         self._last_id = 0
         self._closed = False
         bus.subscribe(events.MESSAGE_CREATED, lambda message: self._message(events.MESSAGE_CREATED, message))
-        bus.subscribe(events.STATUS_CHANGED, lambda message: self._message(events.STATUS_CHANGED, message))
+        bus.subscribe(events.STATUS_CHANGED, lambda message, reason=None: self._message(
+            events.STATUS_CHANGED, message, reason=reason))
         bus.subscribe(events.INBOUND_RECEIVED, self._auto_replies)
         bus.subscribe(events.OPT_OUT_RECORDED, lambda record: self._opt_out(events.OPT_OUT_RECORDED, record))
         bus.subscribe(events.OPT_OUT_LIFTED, lambda record: self._opt_out(events.OPT_OUT_LIFTED, record))
@@ -60,10 +61,10 @@ class Live:
             self._ring.append((self._last_id, text))
             self._changed.notify_all()
 
-    def _message(self, name: str, message: Message) -> None:
+    def _message(self, name: str, message: Message, **extra: Any) -> None:
         party, handset = conversation_key(message)
         self.publish(name, {"message": to_json.thread_message(message),
-                            "conversation": _conversation(message.account_sid, party, handset)})
+                            "conversation": _conversation(message.account_sid, party, handset), **extra})
 
     def _auto_replies(self, account: Any, received: Any) -> None:
         message = received.message

@@ -26,8 +26,11 @@ ENDPOINTS = {
     "GET /_emulator/errors": "errors raised inside the emulator (since: an id)",
     "GET /_emulator/opt-outs": "opt-out records (AccountSid, Recipient)",
     "GET /_emulator/auto-replies": "auto-replies sent to handsets (AccountSid)",
+    "GET /_emulator/contacts": "contacts of the Consent Management API (AccountSid)",
     "PUT /_emulator/accounts/{AccountSid}/settings": "per-account settings",
     "PUT /_emulator/services/{ServiceSid}/advanced-opt-out": "a Messaging Service's Advanced Opt-Out",
+    "GET /_emulator/senders": "every account's senders, with registration and country (AccountSid)",
+    "PUT /_emulator/senders/{Sid or address}": "a sender's registration (A2P 10DLC, toll-free) or country",
     "GET /_emulator/webhooks": "webhook deliveries (AccountSid, MessageSid, Kind)",
     "POST /_emulator/webhooks/wait": "wait until no webhook is pending (Timeout)",
     "POST /_emulator/messages/advance": "manual progression (MessageSid, AccountSid, Steps, UntilFinal)",
@@ -106,7 +109,7 @@ def list_messages():  # noqa: ANN201
 
 @bp.get("/requests")
 def recent_requests():  # noqa: ANN201
-    return {"requests": list(current_app.extensions[REQUESTS])}
+    return {"requests": current_app.extensions[REQUESTS].entries()}
 
 
 @bp.get("/errors")
@@ -137,6 +140,17 @@ def auto_replies():  # noqa: ANN201
     return {"auto_replies": replies}
 
 
+@bp.get("/contacts")
+def contacts():  # noqa: ANN201
+    emu, account_sid = emulator(), schemas.account_filter()
+    with emu.uow.lock:
+        found = [
+            to_json.contact(c) for a in emu.state.accounts.values() if account_sid in (None, a.sid)
+            for c in a.contacts.values()
+        ]
+    return {"contacts": found}
+
+
 @bp.put("/accounts/<sid>/settings")
 def account_settings(sid: str):  # noqa: ANN201
     return to_json.settings(emulator().accounts.update_settings(sid, schemas.payload()))
@@ -145,6 +159,16 @@ def account_settings(sid: str):  # noqa: ANN201
 @bp.put("/services/<sid>/advanced-opt-out")
 def advanced_opt_out(sid: str):  # noqa: ANN201
     return to_json.advanced_opt_out(emulator().services.set_advanced_opt_out(sid, schemas.payload()))
+
+
+@bp.get("/senders")
+def list_senders():  # noqa: ANN201
+    return {"senders": [to_json.sender(s) for s in emulator().numbers.list_all(schemas.account_filter())]}
+
+
+@bp.put("/senders/<key>")
+def configure_sender(key: str):  # noqa: ANN201
+    return to_json.sender(emulator().numbers.configure(key, schemas.payload()))
 
 
 @bp.get("/webhooks")

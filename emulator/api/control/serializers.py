@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from urllib.parse import quote
 
+from ...domain import registration
 from ...domain.conversations import Item, Stop, Summary, Thread, is_service
 from ...domain.error_log import ServerError
-from ...domain.models import AccountSettings, AdvancedOptOut, AutoReply, Fault, Message
+from ...domain.models import AccountSettings, AdvancedOptOut, AutoReply, Contact, Fault, Message, Sender
 from ...domain.opt_out_ledger import Entry
-from ...domain.phone import sender_type
+from ...domain.phone import SenderType, sender_type
 from ...domain.refusals import Refusal
 from ...domain.segments import encoding, smart_encode
 from ...optout import OptOutRecord
@@ -37,8 +38,34 @@ def opt_out(record: OptOutRecord) -> dict:
         "messaging_service_sid": record.messaging_service_sid,
         "recipient": record.recipient,
         "source": record.source,
+        "consent_source": record.consent_source,
+        "date_of_consent": iso8601(record.date_of_consent),
+        "correlation_id": record.correlation_id,
         "created_at": iso8601(record.created_at),
         "message_sid": record.message_sid,
+    }
+
+
+def contact(c: Contact) -> dict:
+    return {
+        "account_sid": c.account_sid,
+        "contact_id": c.contact_id,
+        "country_iso_code": c.country_iso_code,
+        "zip_code": c.zip_code,
+        "correlation_id": c.correlation_id,
+        "date_updated": iso8601(c.date_updated),
+    }
+
+
+def sender(s: Sender) -> dict:
+    return {
+        "account_sid": s.account_sid,
+        "sid": s.sid,
+        "address": s.address,
+        "type": s.type.value,
+        "messaging_service_sid": s.service_sid,
+        "registration": registration.state(s),
+        "country": s.short_code_country if s.type is SenderType.SHORT_CODE else None,
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlencode
 
+from ...domain.consents import ItemResult
 from ...domain.models import Message, MessagingService, Sender
 from ...domain.paging import Page
 from ...domain.phone import SenderType
@@ -116,9 +117,9 @@ def short_code(s: Sender) -> dict:
         "short_code": s.address,
         "sid": s.sid,
         "sms_fallback_method": s.sms_fallback_method,
-        "sms_fallback_url": s.sms_fallback_url,
+        "sms_fallback_url": s.sms_fallback_url or None,  # unset: null (twilio-python's recorded fixture)
         "sms_method": s.sms_method,
-        "sms_url": s.sms_url,
+        "sms_url": s.sms_url or None,
         "uri": f"{account_path(s.account_sid)}/SMS/ShortCodes/{s.sid}.json",
     }
 
@@ -226,4 +227,15 @@ def page_v1(key: str, page: Page, records: list[dict], url: str) -> dict:
             "previous_page_url": page_url(page.page - 1) if page.page > 0 else None,
             "url": page_url(page.page),
         },
+    }
+
+
+# -- accounts.twilio.com (v1) ----------------------------------------------------------------------
+def bulk_items(results: list[ItemResult]) -> dict:
+    """accounts.v1.bulk_consents / bulk_contacts: each item's outcome against its correlation_id."""
+    return {
+        "items": [
+            {"correlation_id": r.correlation_id, "error_code": r.error_code, "error_messages": list(r.error_messages)}
+            for r in results
+        ]
     }
