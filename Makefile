@@ -42,7 +42,7 @@ lint: install-test
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/python -m pytest -n auto -q
+	$(BIN)/python -m pytest -n auto -q -rs
 
 # Benchmarks, printed as a table (BENCH_ARGS="--quick" for a shorter run).
 bench: install-bench

@@ -290,6 +290,61 @@ def scale(seconds: float, size: int) -> None:
     row("scale: memory per opt-out record", f"{float(info.get('bytes_per_opt_out', 0)):.0f} bytes")
 
 
+def sandbox(seconds: float) -> None:
+    """The sandbox page's reads with 100,000 messages stored (99,000 conversations, one of 1,000
+    messages), and how soon a change reaches an event-stream client."""
+    account = "AC" + "b" * 32
+    with server("--messages", "100000", "--thread", "1000") as (port, _):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+        def timed(path: str, count: int = 100) -> tuple[float, float]:
+            samples = []
+            for _ in range(count):
+                started = time.perf_counter()
+                connection.request("GET", path)
+                response = connection.getresponse()
+                response.read()
+                samples.append(time.perf_counter() - started)
+                assert response.status == 200, (path, response.status)
+            samples.sort()
+            return statistics.median(samples) * 1000, samples[int(len(samples) * 0.99) - 1] * 1000
+
+        thread = f"{account}/+15550000000/+16660000001"
+        for name, path in (
+            ("conversation list (JSON, 50)", "/_emulator/conversations"),
+            ("conversation list (page part)", "/_emulator/parts/conversations"),
+            ("a thread (JSON, newest 100 of 1,000)", f"/_emulator/conversations/{thread}"),
+            ("a thread (page part)", f"/_emulator/parts/thread/{thread}"),
+        ):
+            p50, p99 = timed(path)
+            row(f"sandbox, 100k messages: {name}", f"p50 {p50:.2f} ms, p99 {p99:.2f} ms", "p50 < 50 ms", p50 < 50)
+        p50, p99 = event_latency(port, account, 100)
+        row("sandbox: inbound -> its event on /_emulator/events", f"p50 {p50:.2f} ms, p99 {p99:.2f} ms", "p99 < 200 ms", p99 < 200)
+
+
+def event_latency(port: int, account: str, count: int) -> tuple[float, float]:
+    """From sending POST /_emulator/inbound to reading its message_created event on a stream."""
+    stream = socket.create_connection(("127.0.0.1", port))
+    stream.sendall(b"GET /_emulator/events HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n")
+    reader = stream.makefile("rb")
+    while reader.readline() not in (b"\r\n", b""):  # status line and headers
+        pass
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    samples = []
+    for i in range(count):
+        body = f'{{"From": "+1666{i:07d}", "To": "+15550000000", "Body": "latency {i}"}}'
+        started = time.perf_counter()
+        connection.request("POST", "/_emulator/inbound", body=body, headers={"Content-Type": "application/json"})
+        marker = f"latency {i}".encode()
+        while marker not in reader.readline():
+            pass
+        samples.append(time.perf_counter() - started)
+        connection.getresponse().read()
+    stream.close()
+    samples.sort()
+    return statistics.median(samples) * 1000, samples[int(len(samples) * 0.99) - 1] * 1000
+
+
 @contextmanager
 def cli_server(*args: str):
     """`twilio-emulator serve` itself (for the proxy, which bench/serve.py does not start)."""
@@ -411,7 +466,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="shorter runs and a 100k scale test")
     parser.add_argument(
-        "--only", nargs="*", help="sections: http sustained sdk proxy plugin granian scale cold sqlite webhooks"
+        "--only", nargs="*", help="sections: http sustained sdk proxy plugin granian scale cold sqlite webhooks sandbox"
     )
     args = parser.parse_args()
     seconds = 2.0 if args.quick else 5.0
@@ -429,6 +484,7 @@ def main() -> int:
         "cold": lambda: cold_start(5 if args.quick else 9),
         "sqlite": lambda: sqlite_store(seconds, tmp),
         "webhooks": lambda: slow_webhooks(seconds),
+        "sandbox": lambda: sandbox(seconds),
     }
     for name, run in sections.items():
         if not args.only or name in args.only:

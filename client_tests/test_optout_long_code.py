@@ -357,7 +357,7 @@ def test_opt_out_type_in_the_inbound_response(control, numbers):
 
 def test_opt_out_record_shape(base_url, account, control, numbers):
     before = datetime.now().astimezone()
-    control.inbound(from_=HANDSET, to=OUR_NUMBER, body="STOP")
+    stop = control.inbound(from_=HANDSET, to=OUR_NUMBER, body="STOP")
     response = control.session.get(f"{base_url}/_emulator/opt-outs", params={"AccountSid": account[0]})
     assert response.status_code == 200
     body = response.json()
@@ -365,8 +365,9 @@ def test_opt_out_record_shape(base_url, account, control, numbers):
     assert len(body["opt_outs"]) == 1
     record = body["opt_outs"][0]
     assert set(record) == {"account_sid", "sender", "messaging_service_sid", "recipient", "source", "consent_source",
-                           "date_of_consent", "correlation_id", "created_at"}
+                           "date_of_consent", "correlation_id", "created_at", "message_sid"}
     assert (record["source"], record["consent_source"], record["date_of_consent"]) == ("keyword", None, None)
+    assert record["message_sid"] == stop["message"]["sid"]  # the STOP that wrote it
     assert record["account_sid"] == account[0]
     assert record["sender"] == OUR_NUMBER
     assert record["messaging_service_sid"] is None

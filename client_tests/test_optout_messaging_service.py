@@ -69,8 +69,9 @@ def test_stop_to_a_pool_number_creates_a_number_record_and_a_service_record(cont
     assert record_keys(records) == [("", pool.service_sid, HANDSET), (pool.a, "", HANDSET)]
     for record in records:
         assert set(record) == {"account_sid", "sender", "messaging_service_sid", "recipient", "source", "consent_source",
-                               "date_of_consent", "correlation_id", "created_at"}
+                               "date_of_consent", "correlation_id", "created_at", "message_sid"}
         assert record["account_sid"] == account[0]
+        assert record["message_sid"] == result["message"]["sid"]  # both written by the same STOP
 
 
 def test_send_from_the_stopped_number_is_refused(http, messages_url, control, pool):

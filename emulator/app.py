@@ -20,8 +20,10 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.formparser import FormDataParser
 from werkzeug.wsgi import ClosingIterator
 
+from . import ui
 from .api import control, twilio
 from .api.context import EXTENSION, GATE, REQUESTS, WEBHOOKS
+from .api.control import live, sandbox
 from .api.errors import register_error_handlers
 from .domain import events
 from .domain.emulator import Emulator
@@ -211,14 +213,19 @@ def create_app(settings: Settings | None = None) -> Flask:
     request_log(app, emulator)
     twilio.register(app)
     control.register(app)
+    sandbox.register(app)
+    live.register(app, emulator.events)
+    ui.register(app)
     app.wsgi_app = app.extensions[GATE] = Gate(app.wsgi_app)  # type: ignore[method-assign]
     emulator.start()
     return app
 
 
 def shutdown(app: Flask) -> None:
-    """Stop what create_app started, in reverse order: requests in flight finish (and no new ones
-    are admitted), then the webhook workers, the emulator's ticker, and last the store."""
+    """Stop what create_app started, in reverse order: event streams end (they would never finish),
+    requests in flight finish (and no new ones are admitted), then the webhook workers, the
+    emulator's ticker, and last the store."""
+    app.extensions[live.LIVE].close()
     app.extensions[GATE].close()
     app.extensions[WEBHOOKS].close()
     app.extensions[EXTENSION].close()

@@ -264,7 +264,7 @@ def _banner(settings: Settings, server: str, port: int, restored: bool) -> str:
     url = f"http://{settings.host}:{port}"
     lines = [
         f"Twilio emulator {__version__} ({server}) listening on {url}",
-        f"  control API: {url}/_emulator",
+        f"  sandbox page and control API: {url}/_emulator/",
         "  point the SDK at it: emulator.testing.twilio_client(url, account_sid, token), see the README",
     ]
     if settings.db and restored:

@@ -146,6 +146,7 @@ class UnsubscribedRecipient(TwilioError):
     code = 21610
     message = "Attempt to send to unsubscribed recipient"
     legacy_message = "The message From/To pair violates a blacklist rule."
+    opt_out: object = None  # the OptOutRecord that refused the send (the sandbox links a refusal to its STOP)
 
 
 class QueueFull(TwilioError):

@@ -24,6 +24,10 @@ OPT_OUT_RECORDED = "opt_out_recorded"  # record
 OPT_OUT_LIFTED = "opt_out_lifted"  # record
 RESET = "reset"  # account_sid (None: everything)
 RELOADED = "reloaded"  # the state was rebuilt from the store after a failed commit
+# Published at once rather than after a commit: a refusal changes nothing.
+SEND_REFUSED = "send_refused"  # refusal (domain.refusals.Refusal)
+# From the webhook dispatcher, when an attempt is recorded (its answer included).
+WEBHOOK_ATTEMPTED = "webhook_attempted"  # delivery (webhooks.dispatcher.Delivery, a copy)
 
 
 class EventBus:

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidInput, TwilioError
 from .consents import CONSENT_SOURCES
-from .phone import SenderType, is_e164, sender_type
-from .services import SERVICE_FIELDS, SERVICE_SID
+from .opt_out_ledger import spec_problem
+from .phone import SenderType, sender_type
+from .services import SERVICE_FIELDS
 
 if TYPE_CHECKING:
     from .emulator import Emulator
@@ -130,13 +131,9 @@ class _Loader:
             ))
 
     def check_opt_out(self, where: str, item: dict) -> None:
-        recipient, sender, service = item.get("recipient"), item.get("sender"), item.get("messaging_service_sid")
-        if not isinstance(recipient, str) or not is_e164(recipient):
-            raise self.fail(where, f"recipient {recipient!r} must be an E.164 number")
-        if sender is not None and (not isinstance(sender, str) or sender_type(sender) is None):
-            raise self.fail(where, f"sender {sender!r} is not a phone number, short code or alphanumeric ID")
-        if service is not None and (not isinstance(service, str) or not SERVICE_SID.match(service)):
-            raise self.fail(where, f"messaging_service_sid {service!r} must be MG followed by 32 hex digits")
+        problem = spec_problem(item.get("recipient"), item.get("sender"), item.get("messaging_service_sid"))
+        if problem:
+            raise self.fail(where, problem)
         consent_source = item.get("consent_source")
         if consent_source is not None and consent_source not in CONSENT_SOURCES:
             raise self.fail(where, f"consent_source {consent_source!r} must be one of {', '.join(CONSENT_SOURCES)}")

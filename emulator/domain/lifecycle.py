@@ -16,9 +16,10 @@ from typing import Any
 from .. import errors
 from . import events, registration
 from .models import FINAL_STATUSES, Account, Message, Status
+from .phone import address
 from .scheduler import Scheduler
 from .segments import count_segments, smart_encode
-from .send_checks import MAGIC_TO_OPTED_OUT, SendChecks, address, unsubscribed
+from .send_checks import MAGIC_TO_OPTED_OUT, SendChecks, unsubscribed
 from .state import State
 from .unit_of_work import UnitOfWork
 

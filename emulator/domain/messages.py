@@ -18,6 +18,7 @@ from .lifecycle import Lifecycle, segments
 from .models import FINAL_STATUSES, Account, Direction, Message, Status
 from .numbers import Numbers
 from .paging import Page
+from .refusals import Refusals
 from .send_checks import MAGIC_FROM_OK, CreateMessage, SendChecks, SendPlan
 from .services import Services
 from .sids import SidFactory
@@ -64,6 +65,7 @@ class Messages:
         lifecycle: Lifecycle,
         numbers: Numbers,
         services: Services,
+        refusals: Refusals,
     ) -> None:
         self.state = state
         self.uow = uow
@@ -73,6 +75,7 @@ class Messages:
         self.lifecycle = lifecycle
         self.numbers = numbers
         self.services = services
+        self.refusals = refusals
 
     # -- create ---------------------------------------------------------------------------------
     def create(self, account: Account, req: CreateMessage) -> Message:
@@ -82,7 +85,11 @@ class Messages:
         """
         with self.uow.transaction() as tx:
             self.state.live(account)
-            plan = self.checks.check(account, req)
+            try:
+                plan = self.checks.check(account, req)
+            except errors.TwilioError as exc:
+                self.refusals.record(account.sid, req, exc, self.state.next_seq(), self.clock.now())
+                raise
             if plan.provision_from is not None:
                 self.numbers.provision(account, plan.provision_from)
             if plan.pool_sender is not None and plan.service is not None:

@@ -209,6 +209,7 @@ class AutoReply:
     date_created: datetime
     seq: int = 0
     message_sid: str | None = None
+    messaging_service_sid: str | None = None  # the service of the number that answered (its conversation)
 
 
 @dataclass

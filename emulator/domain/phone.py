@@ -10,6 +10,8 @@ SHORT_CODE = re.compile(r"^\d{5,6}\Z")
 # Alphanumeric sender IDs: up to 11 characters of letters, digits and spaces, at least one letter.
 ALPHANUMERIC = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}\Z")
 TOLL_FREE_AREA_CODES = frozenset({"800", "833", "844", "855", "866", "877", "888"})
+# Channel prefixes Twilio accepts in To/From (whatsapp:+1…, rcs:…); the address after it is checked.
+CHANNEL = re.compile(r"^(whatsapp|rcs|messenger):(.+)\Z")
 # The lengths Twilio documents (21211: "US numbers have 10 digits after the country code; UK mobile
 # numbers have 10 digits after the country code"): (prefix, country code, digits after the code).
 DOCUMENTED_LENGTHS = (("+1", "1", 10), ("+447", "44", 10))
@@ -39,6 +41,12 @@ class SenderType(str, enum.Enum):
     TOLL_FREE = "toll_free"
     SHORT_CODE = "short_code"
     ALPHANUMERIC = "alphanumeric"
+
+
+def address(value: str) -> str:
+    """The address without its channel prefix (whatsapp:+1… -> +1…)."""
+    match = CHANNEL.match(value)
+    return match.group(2) if match else value
 
 
 def is_e164(value: str) -> bool:

@@ -8,7 +8,6 @@ nothing, so a refused request leaves the state as it was.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +16,7 @@ from .. import errors
 from ..optout import OptOutEngine, OptOutRecord
 from .models import Account, Direction, MessagingService, Sender
 from .numbers import Numbers
-from .phone import SenderType, in_country, is_e164, is_nanp, sender_type
+from .phone import SenderType, address, in_country, is_e164, is_nanp, sender_type
 from .services import SERVICE_SID, Services
 from .urls import is_valid_url
 
@@ -40,8 +39,6 @@ MAGIC_TO_OPTED_OUT = "+15005550004"
 # Scheduling window (error 35114): more than 5 minutes and at most 35 days ahead.
 SCHEDULE_MIN_LEAD = 300
 SCHEDULE_MAX_LEAD = 35 * 24 * 3600
-# Channel prefixes Twilio accepts in To/From (whatsapp:+1…, rcs:…); the address after it is checked.
-CHANNEL = re.compile(r"^(whatsapp|rcs|messenger):(.+)\Z")
 
 
 @dataclass(frozen=True)
@@ -71,12 +68,6 @@ class SendPlan:
     service: MessagingService | None
     pool_sender: Sender | None  # chosen from the service's pool when no From is given
     send_at: datetime | None
-
-
-def address(value: str) -> str:
-    """The address without its channel prefix (whatsapp:+1… -> +1…)."""
-    match = CHANNEL.match(value)
-    return match.group(2) if match else value
 
 
 class SendChecks:
@@ -241,6 +232,6 @@ def unsubscribed(account: Account, record: OptOutRecord | None) -> errors.Unsubs
         scope = record.sender or f"Messaging Service {record.messaging_service_sid}"
         when = record.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
         reason = f"{record.recipient} is opted out of {scope} ({record.source}, since {when})"
-    return errors.UnsubscribedRecipient(
-        errors.UnsubscribedRecipient.legacy_message if legacy else None, reason=reason
-    )
+    error = errors.UnsubscribedRecipient(errors.UnsubscribedRecipient.legacy_message if legacy else None, reason=reason)
+    error.opt_out = record
+    return error

@@ -28,15 +28,16 @@ class OptOutRecord:
     recipient: str
     created_at: datetime
     origin_sender: str | None = None  # on a service record: the pool sender the STOP went to
-    source: str = "keyword"  # what wrote it: keyword | fixture | consent_api
+    source: str = "keyword"  # what wrote it: keyword | fixture | consent_api | sandbox (the operator)
     # An opt-out of the Consent Management API (or a fixture saying so) also keeps the consent's
     # own source (website, offline, ...), date and correlation_id.
     consent_source: str | None = None
     date_of_consent: datetime | None = None
     correlation_id: str | None = None
+    message_sid: str | None = None  # the inbound keyword message that wrote it
 
 
-SOURCES = ("keyword", "fixture", "consent_api")
+SOURCES = ("keyword", "fixture", "consent_api", "sandbox")
 KEPT_KEYWORDS = frozenset({"STOP", "START", "HELP"})
 
 
@@ -93,6 +94,7 @@ class Inbound:
     service_sid: str | None = None
     advanced_opt_out: CustomKeywords | None = None  # set when the service has Advanced Opt-Out on
     lenient_punctuation: bool = False
+    message_sid: str | None = None  # the inbound message (recorded on the records it writes)
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,14 @@ class OptOutEngine:
             self._writer.put(record)
         return self._records[key]
 
+    def lift(
+        self, account_sid: str, recipient: str, sender: str | None, service_sid: str | None
+    ) -> OptOutRecord | None:
+        """Remove one record (the operator's opt-in): a sender record, or a service record."""
+        if sender is not None:
+            return self._remove(_sender_key(account_sid, sender, recipient))
+        return self._remove(_service_key(account_sid, service_sid or "", recipient))
+
     def record_consent(self, consent: Consent, now: datetime) -> None:
         """Apply one consent of the Consent Management API to the block list.
 
@@ -279,13 +289,22 @@ class OptOutEngine:
         added = False
         key = _sender_key(inbound.account_sid, inbound.sender, inbound.recipient)
         if key not in self._records:
-            self._writer.put(OptOutRecord(inbound.account_sid, inbound.sender, None, inbound.recipient, now))
+            record = OptOutRecord(
+                inbound.account_sid, inbound.sender, None, inbound.recipient, now, message_sid=inbound.message_sid
+            )
+            self._writer.put(record)
             added = True
         if inbound.service_sid is not None:
             key = _service_key(inbound.account_sid, inbound.service_sid, inbound.recipient)
             if key not in self._records:
                 record = OptOutRecord(
-                    inbound.account_sid, None, inbound.service_sid, inbound.recipient, now, inbound.sender
+                    inbound.account_sid,
+                    None,
+                    inbound.service_sid,
+                    inbound.recipient,
+                    now,
+                    inbound.sender,
+                    message_sid=inbound.message_sid,
                 )
                 self._writer.put(record)
                 added = True

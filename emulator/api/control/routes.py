@@ -3,8 +3,9 @@ domain decides, serializers shape."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, Flask, current_app, redirect, request
 
+from ... import ui
 from ...domain.fixtures import load_fixture_data
 from ...errors import TimedOut
 from ..context import REQUESTS, emulator, webhooks
@@ -36,12 +37,23 @@ ENDPOINTS = {
     "GET /_emulator/clock": "the emulator's time",
     "POST /_emulator/clock/advance": "move the clock (Seconds)",
     "GET|PUT|DELETE /_emulator/faults": "injected delivery failures",
+    "GET /_emulator/events": "server-sent events: messages, auto-replies, refused sends, opt-outs, webhooks, resets",
+    "GET /_emulator/conversations": "conversations, most recent first (AccountSid, Q, Before, PageSize)",
+    "GET /_emulator/conversations/{AccountSid}/{Party}/{Handset}": "one conversation (Before, PageSize)",
+    "GET /_emulator/conversations/{AccountSid}/{Party}/{Handset}/export": "as a test (format=toml|pytest)",
+    "GET /_emulator/refusals": "refused sends since the reset (AccountSid)",
+    "GET /_emulator/opt-outs/ledger": "opt-out records with the sends each refused (AccountSid, Recipient)",
+    "POST|DELETE /_emulator/opt-outs": "add or lift a record (AccountSid, Recipient, Sender|MessagingServiceSid)",
+    "POST /_emulator/webhooks/{id}/replay": "send a recorded webhook again",
 }
 
 
 @bp.get("")
 @bp.get("/")
 def index():  # noqa: ANN201
+    """The sandbox page for a browser; this index for API clients."""
+    if ui.wants_html(request):
+        return ui.home()
     return {"name": "twilio-emulator control API", "endpoints": ENDPOINTS}
 
 
@@ -214,9 +226,12 @@ def faults():  # noqa: ANN201
 
 
 def root():  # noqa: ANN201
-    """GET / (the URL the start banner prints first): where the Twilio API and the control API are."""
+    """GET / (the URL the start banner prints first): a browser goes to the sandbox page; an API
+    client learns where the Twilio API and the control API are."""
     from ... import __version__  # the package imports this module first
 
+    if ui.wants_html(request):
+        return redirect(ui.HOME)
     return {
         "name": "twilio-emulator",
         "version": __version__,
