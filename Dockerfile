@@ -23,12 +23,14 @@ RUN pip install . \
 
 USER 10001
 # Keep state across container restarts with: docker run -v twilio-data:/data ... serve --db /data/emulator.db
+# (the README's "Docker" section also mounts a fixtures file).
 # /ca holds the local CA (ca.pem, and bundle.pem / truststore.p12 for clients): share it with the
 # containers that must trust the emulator, e.g. a named volume mounted read-only in your app.
 VOLUME ["/data", "/ca"]
 EXPOSE 4010 4011 4012
+# No --url: it asks 127.0.0.1 at $TWILIO_EMULATOR_PORT, so `-e TWILIO_EMULATOR_PORT=5000` is followed.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
-    CMD ["twilio-emulator", "healthcheck", "--url", "http://127.0.0.1:4010"]
+    CMD ["twilio-emulator", "healthcheck"]
 
 ENTRYPOINT ["twilio-emulator"]
 CMD ["serve"]

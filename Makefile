@@ -11,11 +11,12 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Installs are stamped: they run again only when pyproject.toml changes (the install is editable,
-# so code changes need none), and a second `make run` starts at once.
+# so code changes need none), and a second `make run` starts at once. `make run` installs the
+# twilio SDK too (the testing extra): the README's Quick start runs in .venv as printed.
 # compileall: an editable install leaves our modules uncompiled when PYTHONDONTWRITEBYTECODE is
 # set, and compiling them at every start would cost ~40 ms of cold start.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[testing]'
 	$(BIN)/python -m compileall -q emulator
 	touch $@
 
@@ -41,7 +42,7 @@ lint: install-test
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/python -m pytest -n auto -q
+	$(BIN)/python -m pytest -n auto -q -rs
 
 # Benchmarks, printed as a table (BENCH_ARGS="--quick" for a shorter run).
 bench: install-bench

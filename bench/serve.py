@@ -20,7 +20,7 @@ def rss_kib() -> int:
     return 0
 
 
-def preload(app, messages: int, opt_outs: int) -> None:
+def preload(app, messages: int, opt_outs: int, thread: int = 0) -> None:
     from emulator.api.context import EXTENSION
     from emulator.domain.models import Direction, Status
 
@@ -32,8 +32,10 @@ def preload(app, messages: int, opt_outs: int) -> None:
         emu.optouts.import_record(account.sid, f"+1666{i:07d}", sender.address, None, emu.now())
     after_opt_outs = rss_kib()
     for i in range(messages):
+        # The last `thread` messages make one long conversation (the sandbox's thread view).
+        to = f"+1777{i % 100000:07d}" if i < messages - thread else "+16660000001"
         emu.messages.record(
-            account, to=f"+1777{i % 100000:07d}", from_=sender.address, body=f"preloaded message {i}",
+            account, to=to, from_=sender.address, body=f"preloaded message {i}",
             direction=Direction.OUTBOUND_API, status=Status.DELIVERED,
         )
     after = rss_kib()
@@ -52,6 +54,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=0)
     parser.add_argument("--opt-outs", type=int, default=0)
     parser.add_argument("--max-messages", type=int)
+    parser.add_argument("--thread", type=int, default=0, help="of the messages, how many go to one handset")
     args = parser.parse_args()
     if args.server == "granian":
         from granian import Granian
@@ -74,7 +77,7 @@ def main() -> None:
     settings = Settings(db=args.db, max_messages=args.max_messages, log_level="WARNING")
     app = create_app(settings) if args.app == "emulator" else create_bare_app()
     if args.messages or args.opt_outs:
-        preload(app, args.messages, args.opt_outs)
+        preload(app, args.messages, args.opt_outs, args.thread)
     tune_gc()  # as `twilio-emulator serve` does
     print("READY", flush=True)
     # The server `twilio-emulator serve` runs, for both apps.

@@ -1,9 +1,9 @@
-"""Expected values quoted from ../shared/twilio-behaviour.md, shared by the opt-out tests. Written
+"""Expected values quoted from Twilio's pages, shared by the opt-out tests. Written
 out here, never imported from the emulator: a test must not agree with the code by construction."""
 
 from __future__ import annotations
 
-# Section 1.4, verbatim.
+# Twilio's default replies, verbatim (support.twilio.com/hc/en-us/articles/223134027).
 OPT_OUT_REPLY = (
     "You have successfully been unsubscribed. You will not receive any more messages from this number. "
     "Reply START to resubscribe."
@@ -14,7 +14,7 @@ OPT_IN_REPLY = (
 )
 HELP_REPLY = "Reply STOP to unsubscribe. Msg&Data Rates May Apply."
 
-# Section 4.1: the body of a refused send.
+# The body of a refused send (www.twilio.com/docs/errors/21610).
 ERROR_21610 = {
     "code": 21610,
     "message": "Attempt to send to unsubscribed recipient",

@@ -65,7 +65,7 @@ ENVELOPE = {"code", "message", "more_info", "status"}
 
 
 def assert_error(response, code: int, status: int = 400, message: str | None = None) -> dict:
-    """Twilio's error envelope, exactly (reference 4.1), with a JSON content type. A 20003 may also
+    """Twilio's error envelope, exactly (www.twilio.com/docs/errors/21610), with a JSON content type. A 20003 may also
     carry "detail", as a live Twilio 20003 did; nothing else is allowed."""
     assert response.status_code == status, (response.status_code, response.text[:500])
     assert response.headers.get("Content-Type", "").startswith("application/json"), response.headers

@@ -1,8 +1,8 @@
 """Black-box tests of Twilio's error envelope, routing errors, authentication, account isolation, malformed
 requests and the SDK's exception mapping.
 
-Expected values come from the README ("Accounts", "Errors") and ../shared/twilio-behaviour.md sections 4, 6
-and 10.2."""
+Expected values come from the README ("Accounts", "Errors"), Twilio's error pages
+(www.twilio.com/docs/errors/NNNNN), its Message resource (www.twilio.com/docs/messaging/api/message-resource) and how twilio-python parses errors."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from twilio.rest import Client
 from client_tests.spec import assert_error, assert_list_matches, assert_matches
 from emulator.testing import EmulatorHttpClient, twilio_client
 
-AUTH_MESSAGES = {"Authenticate", "Authentication Error - invalid username"}  # reference 4.2, two periods
+AUTH_MESSAGES = {"Authenticate", "Authentication Error - invalid username"}  # Twilio's two texts for 20003
 TO = "+15551230001"
 FROM = "+15557650001"
 

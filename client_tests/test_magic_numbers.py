@@ -1,5 +1,5 @@
-"""Test credentials' magic numbers, every row of behaviour reference section 5 (messages templated as
-in 4.2), through the official SDK. The emulator honours them in every account (README)."""
+"""Test credentials' magic numbers, every row of Twilio's table (www.twilio.com/docs/iam/test-credentials; messages templated as
+the errors' own), through the official SDK. The emulator honours them in every account (README)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Black-box tests of POST /2010-04-01/Accounts/{AC}/Messages.json (create), through the SDK and raw HTTP.
 
-Expected values come from ../shared/twilio-behaviour.md (sections 4, 5, 6, 8) and the README."""
+Expected values come from Twilio's Message resource (www.twilio.com/docs/messaging/api/message-resource), its error pages, www.twilio.com/docs/iam/test-credentials,
+Twilio's segment calculator (github.com/TwilioDevEd/message-segment-calculator) and the README."""
 
 from __future__ import annotations
 
@@ -144,7 +145,7 @@ def test_sdk_media_url_without_body_is_accepted(client):
     assert message.status == "queued"
 
 
-# -- segments (reference section 8) ---------------------------------------------------------------
+# -- segments (Twilio's segment calculator) ---------------------------------------------------------
 @pytest.mark.parametrize(
     ("body", "segments"),
     [
@@ -481,7 +482,7 @@ def test_a_number_owned_by_another_account_is_21606(control, http, messages_url,
     assert other.messages.create(to=TO, from_=FROM, body="still mine").status == "queued"
 
 
-# -- test credentials' magic numbers (reference section 5) ------------------------------------------------
+# -- test credentials' magic numbers (Twilio's table) ---------------------------------------------
 MAGIC_OK = "+15005550006"
 
 
@@ -612,7 +613,7 @@ def test_invalid_boolean_is_20001(http, messages_url):
     assert_error(response, 20001, 400)
 
 
-# -- scheduling (reference 6.2, 6.4) --------------------------------------------------------------------
+# -- scheduling (Twilio's Message resource) -----------------------------------------------------------------
 def test_schedule_type_without_a_service_is_35118(http, messages_url):
     send_at = (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     data = {"To": TO, "From": FROM, "Body": "later", "ScheduleType": "fixed", "SendAt": send_at}

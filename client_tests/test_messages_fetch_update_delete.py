@@ -1,6 +1,6 @@
 """Black-box tests of GET/POST/DELETE /2010-04-01/Accounts/{AC}/Messages/{SID}.json.
 
-Expected values come from ../shared/twilio-behaviour.md sections 4.2, 6.1, 6.3, 6.6, 10.2 and the README."""
+Expected values come from Twilio's Message resource (www.twilio.com/docs/messaging/api/message-resource) and the README."""
 
 from __future__ import annotations
 
@@ -192,7 +192,7 @@ def test_update_unknown_sid_is_20404(http, base_url, account):
 
 
 def scheduled_message(http: requests.Session, base_url: str, account: tuple[str, str]) -> dict:
-    """A message scheduled two hours ahead through a Messaging Service (reference 6.2, 6.4)."""
+    """A message scheduled two hours ahead through a Messaging Service (Twilio's message scheduling)."""
     api = f"{base_url}/2010-04-01/Accounts/{account[0]}"
     number = http.post(f"{api}/IncomingPhoneNumbers.json", data={"PhoneNumber": FROM}).json()
     service = http.post(f"{base_url}/v1/Services", data={"FriendlyName": "Scheduler"}).json()

@@ -1,6 +1,6 @@
 """Black-box tests of GET /2010-04-01/Accounts/{AC}/Messages.json: order, filters, paging, page envelope.
 
-Expected values come from ../shared/twilio-behaviour.md section 6.5 and the README."""
+Expected values come from Twilio's Message resource (www.twilio.com/docs/messaging/api/message-resource) and the README."""
 
 from __future__ import annotations
 
@@ -201,7 +201,7 @@ def test_date_sent_filter_accepts_a_datetime(http, messages_url, base_url):
     sids = send(http, messages_url, 2)
     day = sent_day(http, base_url, messages_url)
 
-    # The SDK's form (reference 6.5): compared by date.
+    # The SDK's form (twilio-python's date filters): compared by date.
     body = get_page(http, messages_url, {"DateSent": f"{day.isoformat()}T00:00:00Z"})
     other_day = get_page(http, messages_url, {"DateSent": f"{(day - timedelta(days=1)).isoformat()}T23:00:00Z"})
 
@@ -351,7 +351,7 @@ def test_following_next_page_uri_yields_every_message_once(http, messages_url, b
 
 
 def test_page_tokens_name_the_edge_messages(http, messages_url, base_url):
-    """Reference 6.5: next PageToken is PA + the last SID of the page, previous is PB + the first."""
+    """Twilio's paging: next PageToken is PA + the last SID of the page, previous is PB + the first."""
     send(http, messages_url, 5)
     first = get_page(http, messages_url, {"PageSize": 2})
     second = get_page(http, base_url + first["next_page_uri"])

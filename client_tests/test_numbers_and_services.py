@@ -1,8 +1,8 @@
 """Black-box tests of IncomingPhoneNumbers, SMS/ShortCodes, Messaging Services and their sender pools, and
 sends through a Messaging Service.
 
-Expected values come from the README ("What is emulated", "Senders", "Lifecycle") and
-../shared/twilio-behaviour.md sections 6.3 and 6.4."""
+Expected values come from the README ("What is emulated", "Senders", "Lifecycle") and Twilio's
+Message resource (www.twilio.com/docs/messaging/api/message-resource)."""
 
 from __future__ import annotations
 

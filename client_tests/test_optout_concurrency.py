@@ -1,6 +1,6 @@
-"""Sends racing an inbound STOP (behaviour reference 1.3 and 12: once the block list entry exists,
+"""Sends racing an inbound STOP (Twilio's opt-out keywords article, support.twilio.com/hc/en-us/articles/223134027: once the block list entry exists,
 every send From that number to that handset is refused with 400/21610 and creates no Message; a
-send through a Messaging Service is accepted and then fails with 21610 (3.2, 12)).
+send through a Messaging Service is accepted and then fails with 21610 (README "Fidelity notes")).
 
 Eight SDK clients send to one handset in a loop while another thread posts STOP. Each send records
 when it started and completed (one monotonic clock in this process); the STOP thread records when

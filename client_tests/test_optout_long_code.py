@@ -1,6 +1,6 @@
 """Opt-out keyword handling on a long code, black-box through the official SDK, requests and the
-control API. Expected values come from the behaviour reference (../shared/twilio-behaviour.md):
-section 1 (keywords, matching, default replies), 2.1 (long code), 4.1 (21610) and 12 (decisions)."""
+control API. Expected values come from Twilio's opt-out keywords article (support.twilio.com/hc/en-us/articles/223134027: keywords, matching, default
+replies), the 21610 error page (www.twilio.com/docs/errors/21610) and the README's "Fidelity notes"."""
 
 from __future__ import annotations
 
@@ -357,15 +357,17 @@ def test_opt_out_type_in_the_inbound_response(control, numbers):
 
 def test_opt_out_record_shape(base_url, account, control, numbers):
     before = datetime.now().astimezone()
-    control.inbound(from_=HANDSET, to=OUR_NUMBER, body="STOP")
+    stop = control.inbound(from_=HANDSET, to=OUR_NUMBER, body="STOP")
     response = control.session.get(f"{base_url}/_emulator/opt-outs", params={"AccountSid": account[0]})
     assert response.status_code == 200
     body = response.json()
     assert list(body) == ["opt_outs"]
     assert len(body["opt_outs"]) == 1
     record = body["opt_outs"][0]
-    assert set(record) == {"account_sid", "sender", "messaging_service_sid", "recipient", "source", "created_at"}
-    assert record["source"] == "keyword"
+    assert set(record) == {"account_sid", "sender", "messaging_service_sid", "recipient", "source", "consent_source",
+                           "date_of_consent", "correlation_id", "created_at", "message_sid"}
+    assert (record["source"], record["consent_source"], record["date_of_consent"]) == ("keyword", None, None)
+    assert record["message_sid"] == stop["message"]["sid"]  # the STOP that wrote it
     assert record["account_sid"] == account[0]
     assert record["sender"] == OUR_NUMBER
     assert record["messaging_service_sid"] is None

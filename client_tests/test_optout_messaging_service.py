@@ -1,5 +1,5 @@
-"""Opt-outs and Messaging Services (behaviour reference section 3.1 two records, 3.2 asynchronous
-21610, 4.1 error shape, 12 decisions)."""
+"""Opt-outs and Messaging Services (support.twilio.com/hc/en-us/articles/223134027: two records; the README's "Fidelity notes":
+asynchronous 21610; www.twilio.com/docs/errors/21610: the error's shape)."""
 
 from __future__ import annotations
 
@@ -68,8 +68,10 @@ def test_stop_to_a_pool_number_creates_a_number_record_and_a_service_record(cont
     assert len(records) == 2
     assert record_keys(records) == [("", pool.service_sid, HANDSET), (pool.a, "", HANDSET)]
     for record in records:
-        assert set(record) == {"account_sid", "sender", "messaging_service_sid", "recipient", "source", "created_at"}
+        assert set(record) == {"account_sid", "sender", "messaging_service_sid", "recipient", "source", "consent_source",
+                               "date_of_consent", "correlation_id", "created_at", "message_sid"}
         assert record["account_sid"] == account[0]
+        assert record["message_sid"] == result["message"]["sid"]  # both written by the same STOP
 
 
 def test_send_from_the_stopped_number_is_refused(http, messages_url, control, pool):
@@ -181,19 +183,22 @@ def test_service_record_blocks_an_alphanumeric_pool_sender(client, http, message
     assert (fetched["status"], fetched["error_code"]) == ("failed", 21610)
 
 
-def test_send_with_from_and_service_is_not_delivered_when_the_service_record_blocks(http, messages_url, base_url,
-                                                                                  account, control, pool):
-    # 3.1: blocked(to, from) OR (MessagingServiceSid given AND blocked(to, service)).
+def test_send_with_from_and_service_ignores_the_service_record(client, base_url, account, control, pool):
+    # 3.1 (corrected): the service record applies only "in place of a Sender"; with From=B only B's
+    # own record counts. Created with a Messaging Service: accepted, from B, num_segments "0".
     control.inbound(from_=HANDSET, to=pool.a, body="STOP")
-    response = http.post(
-        messages_url, data={"To": HANDSET, "From": pool.b, "MessagingServiceSid": pool.service_sid, "Body": "Hi"}
-    )
-    if response.status_code == 400:
-        assert response.json() == ERROR_21610
-    else:
-        assert response.status_code == 201
-        fetched = fetch(http, base_url, account, response.json()["sid"])
-        assert (fetched["status"], fetched["error_code"]) == ("failed", 21610)
+    created = client.messages.create(to=HANDSET, from_=pool.b, messaging_service_sid=pool.service_sid, body="Hi")
+    assert (created.status, created.from_, created.num_segments) == ("accepted", pool.b, "0")
+    assert created.messaging_service_sid == pool.service_sid
+    fetched = client.messages(created.sid).fetch()
+    assert (fetched.status, fetched.error_code, fetched.from_, fetched.num_segments) == ("delivered", None, pool.b, "1")
+
+
+def test_send_with_from_and_service_is_refused_at_create_by_the_from_record(client, control, pool):
+    control.inbound(from_=HANDSET, to=pool.a, body="STOP")
+    with pytest.raises(TwilioRestException) as refused:
+        client.messages.create(to=HANDSET, from_=pool.a, messaging_service_sid=pool.service_sid, body="Hi")
+    assert (refused.value.status, refused.value.code) == (400, 21610)
 
 
 def test_stop_to_a_number_outside_the_service_does_not_block_the_service(client, http, messages_url, base_url,

@@ -1,5 +1,5 @@
-"""Opt-out rules by sender type (behaviour reference section 2): toll-free (2.2), short code (2.3),
-alphanumeric sender ID (2.4) and RCS (2.5); long codes (2.1) are in test_optout_long_code.py."""
+"""Opt-out rules by sender type (support.twilio.com/hc/en-us/articles/223134027 and support.twilio.com/hc/en-us/articles/360058144374): toll-free, short code,
+alphanumeric sender ID and RCS (Twilio's changelog, 2026-03-15: unified opt-outs); long codes (2.1) are in test_optout_long_code.py."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Advanced Opt-Out (behaviour reference 3.3), per-account switches (3.4, 11, 12) and the control
+"""Advanced Opt-Out (www.twilio.com/docs/messaging/tutorials/advanced-opt-out), per-account switches (README "Configuration") and the control
 API's opt-out inspection endpoints (README "Control API")."""
 
 from __future__ import annotations

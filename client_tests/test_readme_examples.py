@@ -29,7 +29,8 @@ def test_the_pytest_example_in_the_readme_is_the_file_we_run():
     assert example in README.read_text(encoding="utf-8")
 
 
-def test_the_scenario_example_in_the_readme_parses_and_passes(tmp_path, base_url):
+def test_the_scenario_example_in_the_readme_parses_and_passes(tmp_path, base_url, control):
+    # control: a reset emulator, where no account owns the numbers the scenario declares
     from emulator import scenarios
     from emulator.testing import WebhookReceiver
 
@@ -55,3 +56,31 @@ def test_the_unmodified_programs_in_the_readme_are_the_ones_we_run():
     text = README.read_text(encoding="utf-8")
     for name in ("send_sms.py", "send_sms.js"):
         assert (examples / name).read_text(encoding="utf-8") in text, name
+
+
+def test_the_consent_api_example_runs(client, control, account):
+    code = example_after("### The Consent Management API")
+    namespace: dict = {"client": client}
+    exec(compile(code, "README.md (consent example)", "exec"), namespace)
+    assert namespace["result"].items == [
+        {"correlation_id": "ad388b5a46b33b874b0d41f7226db2ef", "error_code": 0, "error_messages": []}
+    ]
+    [record] = control.opt_outs(account_sid=account[0])
+    assert (record["sender"], record["source"], record["consent_source"]) == ("+15557650001", "consent_api", "website")
+
+
+def test_the_fidelity_table_names_scenarios_and_tests_that_exist():
+    """Every scenario and test the Fidelity notes cite as pinning a behaviour exists, and every
+    shipped scenario is cited, so the table cannot drift from what runs."""
+    root = README.parent
+    text = README.read_text(encoding="utf-8")
+    table = text[text.index("## Fidelity notes"):text.index("## Development")]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| §")]
+    cited = {name for row in rows for name in re.findall(r"`([a-z0-9_]+)`", row.split(" | ")[-1])}
+    shipped = {p.stem for p in (root / "fixtures" / "scenarios").glob("*.toml")}
+    assert cited - shipped == set()
+    tests = set(re.findall(r"`((?:client_tests|tests)/[\w/]+\.py)::(\w+)`", table))
+    assert tests, "the table cites pytest tests too"
+    for path, name in tests:
+        assert f"def {name}(" in (root / path).read_text(encoding="utf-8"), f"{path}::{name}"
+    assert shipped - cited == set(), f"scenarios no row cites: {sorted(shipped - cited)}"

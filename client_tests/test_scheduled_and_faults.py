@@ -1,7 +1,7 @@
 """Scheduled messages (ScheduleType=fixed + SendAt through a Messaging Service: 35111/35114/35115/35118,
 cancel, firing on the emulator clock, opt-out at fire time) and injected delivery faults (undelivered /
-failed with an error code on the Message and in the status callback). Expected values come from the
-behaviour reference (../shared/twilio-behaviour.md) sections 3.2, 6.2 and 6.4."""
+failed with an error code on the Message and in the status callback). Expected values come from
+Twilio's Message resource (www.twilio.com/docs/messaging/api/message-resource) and www.twilio.com/docs/messaging/guides/outbound-message-status-in-status-callbacks."""
 
 from __future__ import annotations
 

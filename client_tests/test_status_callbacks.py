@@ -1,7 +1,7 @@
 """Status callbacks and the outbound status lifecycle: which URL, which statuses (none for the initial
 one), the parameters, signatures, progression modes (immediate, manual, timed) and that webhooks never
-block the API. Expected values come from the behaviour reference (../shared/twilio-behaviour.md)
-sections 3.2, 6.4 and 7.3."""
+block the API. Expected values come from Twilio's docs: www.twilio.com/docs/messaging/guides/outbound-message-status-in-status-callbacks
+and www.twilio.com/docs/usage/webhooks/webhooks-security."""
 
 from __future__ import annotations
 

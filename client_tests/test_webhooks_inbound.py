@@ -1,6 +1,6 @@
 """Incoming-message webhooks: parameters, method, target selection (number vs Messaging Service),
-keyword forwarding, OptOutType and signatures. Expected values come from the behaviour reference
-(../shared/twilio-behaviour.md) sections 1.3, 3.3, 3.4 and 7.1/7.3."""
+keyword forwarding, OptOutType and signatures. Expected values come from Twilio's docs:
+support.twilio.com/hc/en-us/articles/223134027, support.twilio.com/hc/en-us/articles/31560110671259, www.twilio.com/docs/messaging/tutorials/advanced-opt-out and www.twilio.com/docs/usage/webhooks/webhooks-security."""
 
 from __future__ import annotations
 

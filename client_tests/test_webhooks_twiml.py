@@ -1,6 +1,6 @@
 """TwiML answers to incoming-message webhooks: <Message> replies (outbound-reply Messages, subject to
 opt-out rules), <Redirect>, empty answers, and the failure codes 11200/12100/12200/14110. Expected
-values come from the behaviour reference (../shared/twilio-behaviour.md) sections 1.3, 6.4, 7.2."""
+values come from Twilio's docs: www.twilio.com/docs/messaging/twiml/message, support.twilio.com/hc/en-us/articles/223134027, and the error pages."""
 
 from __future__ import annotations
 

@@ -20,13 +20,16 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.formparser import FormDataParser
 from werkzeug.wsgi import ClosingIterator
 
+from . import ui
 from .api import control, twilio
 from .api.context import EXTENSION, GATE, REQUESTS, WEBHOOKS
 from .api.control import guard as control_guard
+from .api.control import live, sandbox
 from .api.errors import register_error_handlers
 from .domain import events
 from .domain.emulator import Emulator
-from .settings import Settings
+from .domain.models import Direction, Message
+from .settings import ACCOUNT_SID, Settings
 from .webhooks import Webhooks
 
 # Bigger bodies than any valid Twilio request (1600 characters, 10 media URLs) are refused early.
@@ -34,6 +37,7 @@ MAX_CONTENT_LENGTH = 1024 * 1024
 RECENT_REQUESTS = 200
 # Parameters of a refused Twilio request worth keeping in the request log (what a send said).
 LOGGED_PARAMS = ("To", "From", "MessagingServiceSid", "Body")
+MESSAGES_PATH = ("/Messages", "/Messages.json")
 
 
 class StrictFormParser(FormDataParser):
@@ -104,18 +108,76 @@ class Gate:
         return True
 
 
+class RequestLog:
+    """The last Twilio-path requests (since the last reset), each with the account it was for, so
+    a failing test can show what we saw; an error answer carries the emulator's reason (why, beyond
+    Twilio's body). A message create that Twilio accepts (201) may still fail later (a blocked
+    sender, an opt-out found at sender assignment): its entry then shows the message's failure too
+    (`message_status`, `message_error_code`, `reason`). A reset of one account forgets only that
+    account's requests: other tests may share this emulator."""
+
+    def __init__(self, size: int = RECENT_REQUESTS) -> None:
+        self._lock = threading.Lock()
+        self._entries: deque[dict] = deque(maxlen=size)
+        # Failures of created messages, by SID (they may happen before their request is logged).
+        self._failures: dict[str, dict] = {}
+
+    def append(self, entry: dict) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    def failed(self, message: Message, reason: str | None = None) -> None:
+        if message.error_code is None or message.direction is Direction.INBOUND:
+            return
+        with self._lock:
+            self._failures[message.sid] = {"account_sid": message.account_sid,
+                                           "message_status": message.status.value,
+                                           "message_error_code": message.error_code,
+                                           "reason": reason or message.error_message}
+            while len(self._failures) > self._entries.maxlen:  # type: ignore[operator]
+                del self._failures[next(iter(self._failures))]
+
+    def entries(self, account_sid: str | None = None) -> list[dict]:
+        with self._lock:
+            return [
+                {**entry, **self._failures.get(entry.get("message_sid") or "", {})}
+                for entry in self._entries
+                if account_sid in (None, entry["account_sid"])
+            ]
+
+    def forget(self, account_sid: str | None = None) -> None:
+        with self._lock:
+            def kept(item: dict) -> bool:
+                return account_sid is not None and item["account_sid"] != account_sid
+
+            entries = [e for e in self._entries if kept(e)]
+            self._entries.clear()
+            self._entries.extend(entries)
+            self._failures = {sid: f for sid, f in self._failures.items() if kept(f)}
+
+
+def _account_of_request() -> str | None:
+    """The account a Twilio-path request was for: the one it authenticated as, else the AccountSid
+    of its path or of its credentials (a refused request still belongs to the test that sent it)."""
+    if "account" in g:
+        return g.account.sid
+    credentials = request.authorization
+    for candidate in ((request.view_args or {}).get("AccountSid"), credentials and credentials.username):
+        if isinstance(candidate, str) and ACCOUNT_SID.match(candidate):
+            return candidate
+    return None
+
+
 def request_log(app: Flask, emulator: Emulator) -> None:
-    """Keep the last Twilio-path requests (since the last reset) so a failing test can show what we
-    saw; an error answer carries the emulator's reason (why, beyond Twilio's body)."""
-    log: deque[dict] = deque(maxlen=RECENT_REQUESTS)
-    app.extensions[REQUESTS] = log
-    emulator.events.subscribe(events.RESET, lambda account_sid: log.clear())
+    log = app.extensions[REQUESTS] = RequestLog()
+    emulator.events.subscribe(events.RESET, log.forget)
+    emulator.events.subscribe(events.STATUS_CHANGED, log.failed)
 
     @app.after_request
     def remember(response: Response) -> Response:
         if not request.path.startswith("/_emulator"):
             entry = {"method": request.method, "path": request.path, "status": response.status_code,
-                     "error_code": None, "error_message": None, "reason": None}
+                     "account_sid": _account_of_request(), "error_code": None, "error_message": None, "reason": None}
             if response.status_code >= 400 and response.is_json:
                 body = response.get_json(silent=True) or {}
                 entry["error_code"], entry["error_message"] = body.get("code"), body.get("message")
@@ -125,6 +187,8 @@ def request_log(app: Flask, emulator: Emulator) -> None:
                         entry["params"] = {k: v for k, v in request.form.items() if k in LOGGED_PARAMS}
                     except HTTPException:  # the form itself was what was refused
                         pass
+            elif response.status_code == 201 and request.path.endswith(MESSAGES_PATH):
+                entry["message_sid"] = (response.get_json(silent=True) or {}).get("sid")
             log.append(entry)
         return response
 
@@ -152,14 +216,19 @@ def create_app(settings: Settings | None = None) -> Flask:
     request_log(app, emulator)
     twilio.register(app)
     control.register(app)
+    sandbox.register(app)
+    live.register(app, emulator.events)
+    ui.register(app)
     app.wsgi_app = app.extensions[GATE] = Gate(app.wsgi_app)  # type: ignore[method-assign]
     emulator.start()
     return app
 
 
 def shutdown(app: Flask) -> None:
-    """Stop what create_app started, in reverse order: requests in flight finish (and no new ones
-    are admitted), then the webhook workers, the emulator's ticker, and last the store."""
+    """Stop what create_app started, in reverse order: event streams end (they would never finish),
+    requests in flight finish (and no new ones are admitted), then the webhook workers, the
+    emulator's ticker, and last the store."""
+    app.extensions[live.LIVE].close()
     app.extensions[GATE].close()
     app.extensions[WEBHOOKS].close()
     app.extensions[EXTENSION].close()

@@ -4,6 +4,7 @@ to a running one over its control API (tables for people, --json for scripts).""
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import logging
 import os
@@ -143,8 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
         token_option(command)
         return command
 
-    client_command("healthcheck", "exit 0 if an emulator answers at --url, 1 otherwise")
-    client_command("reset", "reset a running emulator to its declared accounts and fixtures")
+    healthcheck = client_command(
+        "healthcheck", "exit 0 if an emulator answers at --url (default $TWILIO_EMULATOR_URL, else 127.0.0.1 at "
+        "$TWILIO_EMULATOR_PORT or 4010), 1 otherwise",
+    )
+    healthcheck.set_defaults(url=None)  # the container's HEALTHCHECK: $TWILIO_EMULATOR_PORT when no URL is set
+    reset = client_command("reset", "reset a running emulator to its declared accounts and fixtures")
+    reset.add_argument("--account", metavar="AC…", help="only this account (others are left as they are)")
     inbound = client_command("inbound", "text a running emulator as a handset would (e.g. STOP)")
     inbound.add_argument("--from", dest="from_", required=True, metavar="HANDSET", help="the handset's E.164 number")
     inbound.add_argument("--to", required=True, metavar="NUMBER", help="a number or short code an account owns")
@@ -156,6 +162,18 @@ def build_parser() -> argparse.ArgumentParser:
     messages = client_command("messages", "list messages, newest first")
     messages.add_argument("--account", metavar="AC…", help="only this account's")
     messages.add_argument("--limit", type=int, default=50, help="how many (default 50)")
+    messages.add_argument(
+        "--refused", action="store_true",
+        help="the sends the emulator refused instead (they create no message; from the request log), with why",
+    )
+    requests_ = client_command("requests", "list the Twilio-path requests since the last reset, with why each error")
+    requests_.add_argument("--account", metavar="AC…", help="only this account's")
+    requests_.add_argument("--errors", action="store_true", help="only the requests answered with an error")
+    webhooks = client_command("webhooks", "list webhook deliveries (status callbacks, incoming-message webhooks)")
+    webhooks.add_argument("--account", metavar="AC…", help="only this account's")
+    webhooks.add_argument("--message", metavar="SM…", help="only this message's")
+    auto_replies = client_command("auto-replies", "list the replies sent to handsets (STOP, START, HELP answers)")
+    auto_replies.add_argument("--account", metavar="AC…", help="only this account's")
     ca = sub.add_parser("ca", help="where the local CA is, and how to trust or remove it (created if absent)")
     ca.add_argument(
         "--ca-dir",
@@ -187,7 +205,10 @@ def build_parser() -> argparse.ArgumentParser:
     token_option(env)
     scenarios = sub.add_parser("scenarios", help="run scenario files (*.toml) and print a line per scenario")
     scenarios.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or directories of them")
-    scenarios.add_argument("--url", help="run against this emulator (it is reset) instead of a fresh in-process one")
+    scenarios.add_argument(
+        "--url", help="run against this running emulator instead of a fresh in-process one; each scenario uses an "
+        "account of its own and removes it at the end, so the emulator is left as found",
+    )
     scenarios.add_argument("--json", action="store_true", help="print JSON results")
     token_option(scenarios)
     return parser
@@ -227,9 +248,12 @@ def serve(args: argparse.Namespace) -> int:
                 settings = settings.with_(port=_free_port(settings.host))
             server = None
         else:
-            from .server import EmulatorWSGIServer
+            from .server import EmulatorWSGIServer, PlainLogRequestHandler, RequestHandler
 
-            server = EmulatorWSGIServer(settings.host, settings.port, app)
+            # werkzeug colours its request lines; only a terminal shows colours, anywhere else
+            # they are escape codes in the text.
+            handler = RequestHandler if sys.stderr.isatty() else PlainLogRequestHandler
+            server = EmulatorWSGIServer(settings.host, settings.port, app, handler)
         listeners = None
         if settings.proxy or settings.tls:
             from .proxy import start_listeners
@@ -280,7 +304,7 @@ def _banner(settings: Settings, server: str, port: int, restored: bool) -> str:
     url = f"http://{settings.host}:{port}"
     lines = [
         f"Twilio emulator {__version__} ({server}) listening on {url}",
-        f"  control API: {url}/_emulator",
+        f"  sandbox page and control API: {url}/_emulator/",
         "  point the SDK at it: emulator.testing.twilio_client(url, account_sid, token), see the README",
     ]
     if settings.control_token:
@@ -330,14 +354,22 @@ def serve_granian(settings: Settings) -> int:
 
 def healthcheck(args: argparse.Namespace) -> int:
     # urllib, not requests: the container's HEALTHCHECK runs this every few seconds, keep it light.
+    url = args.url or os.environ.get("TWILIO_EMULATOR_URL") or _local_url()
     try:
-        with urllib.request.urlopen(f"{args.url.rstrip('/')}/_emulator/health", timeout=3) as response:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/_emulator/health", timeout=3) as response:
             ok = json.load(response).get("status") == "ok"
     except (OSError, ValueError) as exc:
-        print(f"twilio-emulator: no emulator at {args.url}: {exc}", file=sys.stderr)
+        print(f"twilio-emulator: no emulator at {url}: {exc}", file=sys.stderr)
         return 1
     print(json.dumps({"status": "ok" if ok else "unhealthy"}) if args.json else "ok" if ok else "unhealthy")
     return 0 if ok else 1
+
+
+def _local_url() -> str:
+    """The emulator this machine (or container) serves, by the port serve was told: a container's
+    HEALTHCHECK follows TWILIO_EMULATOR_PORT."""
+    port = os.environ.get("TWILIO_EMULATOR_PORT", "").strip()
+    return f"http://127.0.0.1:{port}" if port.isdigit() else DEFAULT_URL
 
 
 def _table(rows: list[dict], columns: list[str]) -> str:
@@ -359,10 +391,17 @@ def _control(args: argparse.Namespace, action) -> int:  # noqa: ANN001
     try:
         result = action(ControlClient(args.url, token=args.control_token))
     except requests.ConnectionError:
-        print(f"twilio-emulator: no emulator at {args.url} (start one with `twilio-emulator serve`)", file=sys.stderr)
+        print(
+            f"twilio-emulator: no emulator at {args.url} (start one with `twilio-emulator serve`, or name yours "
+            "with --url or TWILIO_EMULATOR_URL)",
+            file=sys.stderr,
+        )
         return 1
     except EmulatorError as exc:
-        print(f"twilio-emulator: the emulator refused: {exc.message}", file=sys.stderr)
+        print(f"twilio-emulator: the emulator at {args.url} refused: {exc.message}", file=sys.stderr)
+        return 1
+    except requests.RequestException as exc:  # a timeout, or something else answering at that URL
+        print(f"twilio-emulator: {args.url} did not answer as an emulator: {exc}", file=sys.stderr)
         return 1
     data, columns = result
     if args.json:
@@ -373,7 +412,15 @@ def _control(args: argparse.Namespace, action) -> int:  # noqa: ANN001
 
 
 def reset(args: argparse.Namespace) -> int:
-    return _control(args, lambda c: (c.reset() or {"reset": True}, ["reset"]))
+    def do(c):  # noqa: ANN001, ANN202
+        c.reset(args.account)
+        if args.json:
+            return {"reset": args.account or "all"}, None
+        what = f"account {args.account}" if args.account else "every account"
+        print(f"reset {what} to what the emulator declares (--account, --fixtures)")
+        return None, None
+
+    return _control(args, do)
 
 
 def inbound(args: argparse.Namespace) -> int:
@@ -390,13 +437,40 @@ def inbound(args: argparse.Namespace) -> int:
 
 
 def opt_outs(args: argparse.Namespace) -> int:
-    columns = ["account_sid", "sender", "messaging_service_sid", "recipient", "created_at"]
+    columns = ["account_sid", "sender", "messaging_service_sid", "recipient", "source", "consent_source", "created_at"]
     return _control(args, lambda c: (c.opt_outs(args.account, args.recipient), columns))
 
 
 def messages(args: argparse.Namespace) -> int:
+    if args.refused:
+        def refused(c):  # noqa: ANN001, ANN202
+            sends = [
+                {**r.get("params", {}), **r} for r in reversed(c.requests(args.account))
+                if r["method"] == "POST" and r["path"].endswith("/Messages.json") and r["status"] >= 400
+            ]
+            return sends[: args.limit], ["account_sid", "From", "To", "status", "error_code", "Body", "reason"]
+
+        return _control(args, refused)
     columns = ["sid", "date_created", "direction", "status", "from", "to", "error_code", "body"]
     return _control(args, lambda c: (c.messages(args.account, limit=args.limit), columns))
+
+
+def requests_(args: argparse.Namespace) -> int:
+    def seen(c):  # noqa: ANN001, ANN202
+        entries = [r for r in c.requests(args.account) if not args.errors or r["status"] >= 400]
+        return entries, ["method", "path", "status", "error_code", "reason"]
+
+    return _control(args, seen)
+
+
+def webhooks(args: argparse.Namespace) -> int:
+    columns = ["attempted_at", "kind", "message_sid", "method", "url", "status_code", "error_code"]
+    return _control(args, lambda c: (c.webhooks(args.account, args.message), columns))
+
+
+def auto_replies(args: argparse.Namespace) -> int:
+    columns = ["date_created", "account_sid", "from", "to", "opt_out_type", "body"]
+    return _control(args, lambda c: (c.auto_replies(args.account), columns))
 
 
 TRUST_HOWTO = """\
@@ -493,6 +567,9 @@ COMMANDS = {
     "inbound": inbound,
     "opt-outs": opt_outs,
     "messages": messages,
+    "requests": requests_,
+    "webhooks": webhooks,
+    "auto-replies": auto_replies,
     "scenarios": scenarios,
     "ca": ca,
     "env": env,
@@ -502,7 +579,13 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    # `serve` is the default command: `twilio-emulator --port 5000` serves.
+    # `serve` is the default command: `twilio-emulator --port 5000` serves; a word that is no command
+    # is a mistyped one, not serve's argument.
+    if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
+        close = difflib.get_close_matches(argv[0], COMMANDS, n=1, cutoff=0.5)
+        hint = f", did you mean {close[0]}?" if close else f"; the commands are: {', '.join(COMMANDS)}"
+        print(f"twilio-emulator: unknown command {argv[0]!r}{hint}", file=sys.stderr)
+        return 2
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "serve")
     args = parser.parse_args(argv)

@@ -50,6 +50,22 @@ class AuthenticationFailed(TwilioError):
         super().__init__(reason=reason)
 
 
+class TestCredentialsForbidden(TwilioError):
+    code = 20008
+    status = 403
+    message = "Resource not accessible with Test Account Credentials"
+
+
+class TooManyRequests(TwilioError):
+    code = 20429
+    status = 429
+    message = "Too Many Requests"
+
+    def __init__(self, retry_after: int, reason: str | None = None) -> None:
+        super().__init__(reason=reason)
+        self.retry_after = retry_after  # seconds, sent as Retry-After
+
+
 class MethodNotAllowed(TwilioError):
     code = 20004
     status = 405
@@ -70,6 +86,18 @@ class InvalidTo(TwilioError):
 class InvalidFrom(TwilioError):
     code = 21212
     message = "The 'From' number {from_} is not a valid phone number, shortcode, or alphanumeric sender ID."
+
+
+class ToFromSame(TwilioError):
+    code = 21266
+    message = "'To' and 'From' number cannot be the same"
+
+
+class InvalidUrl(TwilioError):
+    """A URL parameter of a phone number or short code (Twilio's 21402 "Invalid Url")."""
+
+    code = 21402
+    message = "{param} is not a valid URL: {url}"
 
 
 class RegionNotEnabled(TwilioError):
@@ -109,10 +137,16 @@ class FromNotOwned(TwilioError):
     )
 
 
+class InvalidStatusCallback(TwilioError):
+    code = 21609
+    message = "The StatusCallback URL {url} is not a valid URL."
+
+
 class UnsubscribedRecipient(TwilioError):
     code = 21610
     message = "Attempt to send to unsubscribed recipient"
     legacy_message = "The message From/To pair violates a blacklist rule."
+    opt_out: object = None  # the OptOutRecord that refused the send (the sandbox links a refusal to its STOP)
 
 
 class QueueFull(TwilioError):
@@ -136,6 +170,16 @@ class NotMobile(TwilioError):
 class BodyTooLong(TwilioError):
     code = 21617
     message = "The concatenated message body exceeds the 1600 character limit."
+
+
+class InvalidMediaUrl(TwilioError):
+    code = 21620
+    message = "Media urls: {urls} are invalid. Please use only valid http and https urls"
+
+
+class ShortCodeCountryMismatch(TwilioError):
+    code = 21659
+    message = "'From' {from_} is not a Twilio phone number or Short Code country mismatch"
 
 
 class TooManyMedia(TwilioError):
@@ -215,7 +259,10 @@ DELIVERY_ERRORS = {
     30006: "Landline or unreachable carrier",
     30007: "Message filtered",
     30008: "Unknown error",
-    30034: "Message from an unregistered number",
+    30032: "Toll-Free Number Has Not Been Verified",
+    30033: "US A2P 10DLC - Campaign Suspended",
+    30034: "US A2P 10DLC - Message from an Unregistered Number",
+    30035: "US A2P 10DLC - Message from a number still being configured",
 }
 
 
@@ -231,8 +278,8 @@ class ServiceUnavailable(TwilioError):
 class DeliveryFault(TwilioError):
     """A delivery failure reported on the message (error_code), never as an API error."""
 
-    def __init__(self, code: int) -> None:
-        super().__init__(DELIVERY_ERRORS.get(code, "Delivery failure"))
+    def __init__(self, code: int, reason: str | None = None) -> None:
+        super().__init__(DELIVERY_ERRORS.get(code, "Delivery failure"), reason=reason)
         self.code = code
 
 

@@ -19,12 +19,15 @@ steps; each step does one thing and states what must follow:
     expect = { http_status = 400, error_code = 21610 }
 
 Actions: send, inbound, settings, advanced_opt_out, advance (clock seconds), step (manual
-progression), cancel (a scheduled send), check (expectations only). Every step waits for the
+progression), cancel (a scheduled send), request (any Twilio request: method, path, params),
+registration (a sender's A2P 10DLC / toll-free state), consent and contacts (items of the Consent
+Management API's bulk upserts), check (expectations only). Every step waits for the
 webhooks it caused before its expectations are checked. Expectations: see EXPECT_KEYS.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import tomllib
 from dataclasses import dataclass, field
@@ -34,7 +37,10 @@ from typing import Any
 
 import requests
 
-ACTIONS = ("send", "inbound", "settings", "advanced_opt_out", "advance", "step", "cancel", "check")
+ACTIONS = (
+    "send", "inbound", "settings", "advanced_opt_out", "advance", "step", "cancel", "request", "registration",
+    "consent", "contacts", "check",
+)
 EXPECT_KEYS = {
     "http_status": "HTTP status of the step's request",
     "error_code": "Twilio error code of a refused request (the envelope's code)",
@@ -51,8 +57,15 @@ EXPECT_KEYS = {
     "webhooks": "the exact webhook requests this step caused: [{path, params (subset)}]",
     "messages_count": "how many messages the account has after the step",
     "reply_error_codes": "error codes of the TwiML replies of this step's inbound webhook",
+    "error_message": "the message of a refused request (the envelope's message)",
+    "response": "fields the step's JSON answer must have, with these values (a subset)",
+    "response_null": "fields of the step's JSON answer that must be null",
+    "items": "the per-item results of a consent/contacts step: [{correlation_id, error_code, error_messages}]",
 }
 SEND_KEYS = {"from", "to", "body", "service", "media", "status_callback", "send_in", "send_at"}
+REQUEST_KEYS = {"method", "path", "params"}
+REGISTRATION_KEYS = {"sender", "state"}
+BULK_KEYS = {"items", "repeat"}
 
 
 class ScenarioError(ValueError):
@@ -125,9 +138,11 @@ def load(path: str | Path) -> Scenario:
         bad = set(step.get("expect", {})) - set(EXPECT_KEYS)
         if bad:
             raise ScenarioError(f"{path}: step {i}: unknown expectation(s) {', '.join(sorted(bad))}")
-        if "send" in step and set(step["send"]) - SEND_KEYS:
-            unknown_send = ", ".join(sorted(set(step["send"]) - SEND_KEYS))
-            raise ScenarioError(f"{path}: step {i}: unknown send key(s) {unknown_send}")
+        for action, keys in (("send", SEND_KEYS), ("request", REQUEST_KEYS), ("registration", REGISTRATION_KEYS),
+                             ("consent", BULK_KEYS), ("contacts", BULK_KEYS)):
+            if action in step and set(step[action]) - keys:
+                unknown_keys = ", ".join(sorted(set(step[action]) - keys))
+                raise ScenarioError(f"{path}: step {i}: unknown {action} key(s) {unknown_keys}")
     return Scenario(
         name=path.stem,
         path=str(path),
@@ -142,7 +157,8 @@ def run(
     scenario: Scenario, base_url: str, webhook_url: str | None = None, receiver: Any = None,
     control_token: str | None = None,
 ) -> ScenarioResult:
-    """Run one scenario in a fresh account after a reset. `receiver` (emulator.testing.WebhookReceiver)
+    """Run one scenario in an account of its own, reset (removed) at the end: the emulator is left
+    as it was found, so a sandbox others use is safe. `receiver` (emulator.testing.WebhookReceiver)
     answers "$webhooks" URLs; without one, scenarios that use webhooks fail with a clear error.
     `control_token`: the emulator's --control-token (default $TWILIO_EMULATOR_CONTROL_TOKEN)."""
     result = ScenarioResult(scenario.name, scenario.path)
@@ -156,6 +172,11 @@ def run(
             result.steps.append(step_result)
     except (requests.RequestException, ScenarioError) as exc:
         result.error = str(exc)
+    finally:
+        try:
+            runner.teardown()
+        except (requests.RequestException, ScenarioError) as exc:
+            result.error = result.error or str(exc)
     return result
 
 
@@ -195,9 +216,6 @@ class _Runner:
         return self.session.request(method, f"{self.base}/2010-04-01/Accounts/{self.sid}{path}", timeout=30, **kwargs)
 
     def setup(self, scenario: Scenario) -> None:
-        response = self.control("POST", "/reset")
-        if response.status_code != 204:
-            raise ScenarioError(f"reset failed: {response.status_code}")
         if self.receiver is not None:
             self.receiver.requests.clear()
             for path, answer in scenario.webhook_answers.items():
@@ -211,6 +229,12 @@ class _Runner:
         response = self.control("POST", "/fixtures", json={"accounts": [account]})
         if response.status_code != 204:
             raise ScenarioError(f"the [account] table was refused: {response.json().get('error')}")
+
+    def teardown(self) -> None:
+        """Remove the scenario's account, its numbers, messages and opt-outs (nothing else)."""
+        response = self.control("POST", "/reset", json={"AccountSid": self.sid})
+        if response.status_code != 204:
+            raise ScenarioError(f"the reset of the scenario's account failed: {response.status_code}")
 
     def step(self, step: dict, action: str, result: StepResult) -> None:
         expect = step.get("expect", {})
@@ -271,15 +295,46 @@ class _Runner:
         sid = args.get("sid") or self.last_sid
         self._record(self.api("POST", f"/Messages/{sid}.json", data={"Status": "canceled"}), actual)
 
+    def do_request(self, args: dict, actual: dict) -> None:
+        """Any Twilio request: a `path` under /2010-04-01 or /v1 as it is, else under the account
+        (`/IncomingPhoneNumbers.json`), "$last" in it standing for the last message's SID; `params`
+        go in the query of a GET, in the form otherwise."""
+        method, params = args.get("method", "GET").upper(), args.get("params", {})
+        path = args.get("path", "").replace("$last", self.last_sid or "")
+        url = self.base + path if path.startswith(("/2010-04-01/", "/v1/")) else None
+        kwargs = {"params": params} if method == "GET" else {"data": params}
+        response = (self.session.request(method, url, timeout=30, **kwargs) if url is not None
+                    else self.api(method, path, **kwargs))
+        self._record(response, actual, message=False)
+
+    def do_registration(self, args: dict, actual: dict) -> None:
+        response = self.control("PUT", f"/senders/{args.get('sender')}", json={"registration": args.get("state")})
+        actual["http_status"] = response.status_code
+
+    def do_consent(self, args: dict, actual: dict, path: str = "/v1/Consents/Bulk") -> None:
+        """POST the items (each a table, sent as one JSON `Items` value) to accounts.twilio.com,
+        `repeat` times (the expectations are about the last answer)."""
+        items = [json.dumps(item) for item in args.get("items", [])]
+        for _ in range(max(int(args.get("repeat", 1)), 1)):
+            response = self.session.post(self.base + path, data={"Items": items}, timeout=30)
+        self._record(response, actual, message=False)
+
+    def do_contacts(self, args: dict, actual: dict) -> None:
+        self.do_consent(args, actual, "/v1/Contacts/Bulk")
+
     def do_check(self, args: dict, actual: dict) -> None:
         """No action: only the expectations (about the last message, opt-outs, ...)."""
 
-    def _record(self, response: requests.Response, actual: dict) -> None:
+    def _record(self, response: requests.Response, actual: dict, message: bool = True) -> None:
         actual["http_status"] = response.status_code
         body = response.json() if response.content else {}
+        actual["response"] = body
         if response.status_code >= 400:
-            actual["error_code"] = body.get("code")
-        else:
+            actual["error_code"], actual["error_message"] = body.get("code"), body.get("message")
+            # The emulator's own explanation (which account owns a number, ...), for the report.
+            seen = self.control("GET", "/requests", params={"AccountSid": self.sid}).json()["requests"]
+            actual["reason"] = seen[-1]["reason"] if seen else None
+        elif message:
             self.last_sid = body.get("sid", self.last_sid)
             actual["status"] = body.get("status")
 
@@ -287,12 +342,21 @@ class _Runner:
     def check(self, expect: dict, actual: dict, seen: int, result: StepResult) -> None:
         fail = result.failures.append
 
-        def compare(key: str, got: Any) -> None:
+        def compare(key: str, got: Any, why: str | None = None) -> None:
             if key in expect and expect[key] != got:
-                fail(f"expected {key} = {expect[key]!r}, got {got!r}")
+                fail(f"expected {key} = {expect[key]!r}, got {got!r}" + (f" (why: {why})" if why else ""))
 
-        for key in ("http_status", "error_code", "status", "opt_out_type"):
-            compare(key, actual.get(key))
+        for key in ("http_status", "error_code", "error_message", "status", "opt_out_type"):
+            compare(key, actual.get(key), actual.get("reason"))
+        body = actual.get("response", {})
+        if "items" in expect:
+            compare("items", body.get("items"))
+        for name, value in expect.get("response", {}).items():
+            if body.get(name) != value:
+                fail(f"expected response {name} = {value!r}, got {body.get(name)!r}")
+        for name in expect.get("response_null", []):
+            if name not in body or body[name] is not None:
+                fail(f"expected response {name} = null, got {body.get(name, '(absent)')!r}")
         replies = actual.get("auto_replies", [])
         if "auto_reply" in expect and expect["auto_reply"] not in replies:
             fail(f"expected auto_reply {expect['auto_reply']!r}, got {replies!r}")
@@ -322,6 +386,7 @@ class _Runner:
         def key(spec: dict) -> tuple:
             return (spec.get("sender"), spec.get("messaging_service_sid"), spec.get("recipient"))
 
+        by_key = {key(r): r for r in records}
         if "opt_outs" in expect:
             want = {key(s) for s in expect["opt_outs"]}
             if want != have:
@@ -330,6 +395,11 @@ class _Runner:
         for spec in expect.get("opt_outs_include", []):
             if key(spec) not in have:
                 fail(f"expected opt-out record {spec}, have {sorted(have, key=str)}")
+                continue
+            for field_name in ("source", "consent_source", "correlation_id"):  # what wrote it, if stated
+                if field_name in spec and by_key[key(spec)][field_name] != spec[field_name]:
+                    fail(f"opt-out record {key(spec)}: expected {field_name} {spec[field_name]!r}, "
+                         f"got {by_key[key(spec)][field_name]!r}")
         for spec in expect.get("opt_outs_absent", []):
             if key(spec) in have:
                 fail(f"expected no opt-out record {spec}")

@@ -20,6 +20,7 @@ from typing import Any
 
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, DechunkedInput, ThreadedWSGIServer, WSGIRequestHandler
+from werkzeug.urls import uri_to_iri
 
 from .app import MAX_CONTENT_LENGTH, shutdown
 
@@ -152,9 +153,28 @@ class RequestHandler(JsonErrors, WSGIRequestHandler):
         self.log("info", format, *args)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        # The control token may ride in a query string (EventSource): never in the log.
-        self.requestline = _TOKEN_IN_QUERY.sub(r"\1…", self.requestline)
+        self._hide_token()
         super().log_request(code, size)
+
+    def _hide_token(self) -> None:
+        # The control token may ride in a query string (EventSource): never in the log. werkzeug
+        # builds its line from the path (the request line when there is none).
+        self.requestline = _TOKEN_IN_QUERY.sub(r"\1…", self.requestline)
+        if hasattr(self, "path"):
+            self.path = _TOKEN_IN_QUERY.sub(r"\1…", self.path)
+
+
+class PlainLogRequestHandler(RequestHandler):
+    """The access log line without werkzeug's ANSI colours: for a log that is not a terminal (a
+    file, a CI log, `docker logs`)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        self._hide_token()
+        try:
+            line = f"{self.command} {uri_to_iri(self.path)} {self.request_version}"
+        except AttributeError:  # no path: the request line itself was bad
+            line = self.requestline
+        self.log("info", '"%s" %s %s', line.translate(self._control_char_table), code, size)
 
 
 class QuietRequestHandler(RequestHandler):

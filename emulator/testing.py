@@ -101,14 +101,26 @@ def control_token(token: str | None = None) -> str | None:
 
 class ControlClient:
     """The emulator's control API (/_emulator) over HTTP. `token`: the emulator's --control-token
-    (default: $TWILIO_EMULATOR_CONTROL_TOKEN, if set)."""
+    (default: $TWILIO_EMULATOR_CONTROL_TOKEN, if set).
 
-    def __init__(self, base_url: str, session: requests.Session | None = None, token: str | None = None) -> None:
+    Scoped to an account (`account_sid`, or `for_account(sid)`), reset() resets only that account
+    and messages(), requests(), opt_outs(), auto_replies(), webhooks() and advance() see only its
+    records: what a test needs on an emulator that others use too."""
+
+    def __init__(
+        self, base_url: str, session: requests.Session | None = None, account_sid: str | None = None,
+        token: str | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = session or requests.Session()
+        self.account_sid = account_sid
         self.token = control_token(token)
         if self.token:
             self.session.auth = BearerAuth(self.token)
+
+    def for_account(self, account_sid: str) -> ControlClient:
+        """The same emulator, scoped to one account (a declared or fixture account, say)."""
+        return ControlClient(self.base_url, self.session, account_sid, token=self.token or "")
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.session.request(method, f"{self.base_url}/_emulator{path}", timeout=30, **kwargs)
@@ -118,6 +130,7 @@ class ControlClient:
 
     def reset(self, account_sid: str | None = None) -> None:
         """Back to the declared accounts and fixtures: everything, or only `account_sid`'s state."""
+        account_sid = account_sid or self.account_sid
         self._call("POST", "/reset", json={"AccountSid": account_sid} if account_sid else None)
 
     def inbound(
@@ -127,9 +140,14 @@ class ControlClient:
         payload = {"From": from_, "To": to, "Body": body, "Channel": channel, "MediaUrl": media_urls or []}
         return self._call("POST", "/inbound", json=payload)
 
+    def load_fixtures(self, document: dict) -> None:
+        """Load a fixture document (the --fixtures format) now; it lasts until the next reset."""
+        self._call("POST", "/fixtures", json=document)
+
     def messages(self, account_sid: str | None = None, limit: int | None = None) -> list[dict]:
         """Every message (of one account, or all; at most `limit`), newest first, as Twilio's
         Message JSON. Follows the pages of GET /_emulator/messages."""
+        account_sid = account_sid or self.account_sid
         found: list[dict] = []
         path: str | None = "/messages"
         params: dict[str, Any] = {"AccountSid": account_sid} if account_sid else {}
@@ -141,9 +159,12 @@ class ControlClient:
             path = path.removeprefix("/_emulator") if path else None
         return found[:limit]
 
-    def requests(self) -> list[dict]:
-        """The requests the emulator served since the last reset (method, path, status, error code)."""
-        return self._call("GET", "/requests")["requests"]
+    def requests(self, account_sid: str | None = None) -> list[dict]:
+        """The Twilio-path requests since the last reset (of one account, or all): method, path,
+        status, account_sid, and for an error its code, message and the emulator's reason."""
+        account_sid = account_sid or self.account_sid
+        params = {"AccountSid": account_sid} if account_sid else {}
+        return self._call("GET", "/requests", params=params)["requests"]
 
     def errors(self, since: int = 0) -> list[dict]:
         """Errors raised inside the emulator (a handler, a webhook worker, a scheduled task, a
@@ -155,10 +176,17 @@ class ControlClient:
         return self._call("GET", "/errors", params={"since": 2**53})["last_id"]
 
     def opt_outs(self, account_sid: str | None = None, recipient: str | None = None) -> list[dict]:
+        account_sid = account_sid or self.account_sid
         params = {k: v for k, v in (("AccountSid", account_sid), ("Recipient", recipient)) if v}
         return self._call("GET", "/opt-outs", params=params)["opt_outs"]
 
+    def contacts(self, account_sid: str | None = None) -> list[dict]:
+        """Contacts stored by the Consent Management API (POST /v1/Contacts/Bulk)."""
+        params = {"AccountSid": account_sid} if account_sid else {}
+        return self._call("GET", "/contacts", params=params)["contacts"]
+
     def auto_replies(self, account_sid: str | None = None) -> list[dict]:
+        account_sid = account_sid or self.account_sid
         params = {"AccountSid": account_sid} if account_sid else {}
         return self._call("GET", "/auto-replies", params=params)["auto_replies"]
 
@@ -168,8 +196,19 @@ class ControlClient:
     def advanced_opt_out(self, service_sid: str, **config: Any) -> dict:
         return self._call("PUT", f"/services/{service_sid}/advanced-opt-out", json=config)
 
+    def senders(self, account_sid: str | None = None) -> list[dict]:
+        """Every sender (of one account, or all): sid, address, type, registration, country."""
+        params = {"AccountSid": account_sid} if account_sid else {}
+        return self._call("GET", "/senders", params=params)["senders"]
+
+    def sender(self, key: str, **changes: Any) -> dict:
+        """Set a sender's `registration` (e.g. "unregistered") or a short code's `country`; `key` is
+        its SID, number or short code."""
+        return self._call("PUT", f"/senders/{key}", json=changes)
+
     def webhooks(self, account_sid: str | None = None, message_sid: str | None = None, kind: str | None = None) -> list:
         """Every webhook delivery attempt: url, method, params, headers, status_code, error_code, replies."""
+        account_sid = account_sid or self.account_sid
         params = {k: v for k, v in (("AccountSid", account_sid), ("MessageSid", message_sid), ("Kind", kind)) if v}
         return self._call("GET", "/webhooks", params=params)["webhooks"]
 
@@ -182,6 +221,8 @@ class ControlClient:
     ) -> list[dict]:
         """Move outbound messages one status (or `steps`, or to the end) further: manual progression."""
         payload: dict[str, Any] = {"Steps": steps, "UntilFinal": until_final}
+        if message_sid is None:
+            account_sid = account_sid or self.account_sid
         payload.update({k: v for k, v in (("MessageSid", message_sid), ("AccountSid", account_sid)) if v})
         return self._call("POST", "/messages/advance", json=payload)["messages"]
 

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from emulator.cli import main
-from emulator.testing import EmulatorServer
+from emulator.testing import EmulatorServer, WebhookReceiver
 
 AC = "AC" + "7" * 32
 HANDSET, NUMBER = "+15551230001", "+15557650001"
@@ -66,8 +66,10 @@ def test_opt_outs_table_and_json(capsys, url):
     code, out, _ = run(capsys, "opt-outs", "--url", url)
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["account_sid", "sender", "messaging_service_sid", "recipient", "created_at"]
-    assert AC in lines[1] and NUMBER in lines[1] and HANDSET in lines[1]
+    assert lines[0].split() == [
+        "account_sid", "sender", "messaging_service_sid", "recipient", "source", "consent_source", "created_at"
+    ]
+    assert AC in lines[1] and NUMBER in lines[1] and HANDSET in lines[1] and " keyword " in lines[1]
     code, out, _ = run(capsys, "opt-outs", "--url", url, "--json", "--recipient", "+15550000000")
     assert code == 0 and json.loads(out) == []
 
@@ -82,10 +84,81 @@ def test_messages_lists_newest_first(capsys, url):
 
 
 def test_reset_empties_the_emulator(capsys, url):
-    code, _, _ = run(capsys, "reset", "--url", url)
-    assert code == 0
+    code, out, _ = run(capsys, "reset", "--url", url)
+    assert code == 0 and out.splitlines() == ["reset every account to what the emulator declares (--account, --fixtures)"]
     code, out, _ = run(capsys, "messages", "--url", url)
     assert code == 0 and out.strip() == "(none)"
+
+
+def test_reset_of_one_account_leaves_the_others(capsys, url):
+    other = "AC" + "8" * 32
+    requests.post(f"{url}/2010-04-01/Accounts/{other}/Messages.json", auth=(other, "t"), timeout=5,
+                  data={"To": HANDSET, "From": "+15557650002", "Body": "other"}).raise_for_status()
+    code, out, _ = run(capsys, "reset", "--url", url, "--account", other, "--json")
+    assert code == 0 and json.loads(out) == {"reset": other}
+    code, out, _ = run(capsys, "messages", "--url", url, "--json")
+    assert [m["body"] for m in json.loads(out)] == ["hello"]
+
+
+def test_a_mistyped_command_says_which_it_meant(capsys):
+    code, out, err = run(capsys, "optouts")
+    assert code == 2 and out == ""
+    assert err.strip() == "twilio-emulator: unknown command 'optouts', did you mean opt-outs?"
+    code, _, err = run(capsys, "frobnicate", "--port", "0")
+    assert code == 2 and "unknown command 'frobnicate'; the commands are: serve, healthcheck," in err
+
+
+def refuse_a_send(url: str) -> None:
+    refused = requests.post(f"{url}/2010-04-01/Accounts/{AC}/Messages.json", auth=(AC, "token"), timeout=5,
+                            data={"To": HANDSET, "From": NUMBER, "Body": "after STOP"})
+    assert refused.status_code == 400
+
+
+def test_requests_lists_what_the_emulator_answered_and_why(capsys, url):
+    run(capsys, "inbound", "--url", url, "--from", HANDSET, "--to", NUMBER, "STOP")
+    refuse_a_send(url)
+    code, out, _ = run(capsys, "requests", "--url", url)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["method", "path", "status", "error_code", "reason"]
+    assert f"POST    /2010-04-01/Accounts/{AC}/Messages.json  201" in lines[1]
+    assert " 400     21610 " in lines[2] and f"{HANDSET} is opted out of {NUMBER}" in lines[2]
+    code, out, _ = run(capsys, "requests", "--url", url, "--errors", "--json", "--account", AC)
+    [entry] = json.loads(out)
+    assert (entry["status"], entry["error_code"], entry["account_sid"]) == (400, 21610, AC)
+
+
+def test_messages_refused_shows_the_sends_that_created_no_message(capsys, url):
+    run(capsys, "inbound", "--url", url, "--from", HANDSET, "--to", NUMBER, "STOP")
+    refuse_a_send(url)
+    code, out, _ = run(capsys, "messages", "--url", url, "--refused")
+    assert code == 0
+    header, row = out.splitlines()
+    assert header.split() == ["account_sid", "From", "To", "status", "error_code", "Body", "reason"]
+    assert all(word in row for word in (AC, NUMBER, HANDSET, "400", "21610", "after STOP"))
+    code, out, _ = run(capsys, "messages", "--url", url, "--refused", "--json")
+    assert [r["Body"] for r in json.loads(out)] == ["after STOP"]
+
+
+def test_auto_replies_and_webhooks_tables(capsys, url, server):
+    run(capsys, "inbound", "--url", url, "--from", HANDSET, "--to", NUMBER, "HELP")
+    code, out, _ = run(capsys, "auto-replies", "--url", url)
+    assert code == 0
+    header, row = out.splitlines()
+    assert header.split() == ["date_created", "account_sid", "from", "to", "opt_out_type", "body"]
+    assert "HELP" in row and "Reply STOP to unsubscribe." in row
+    with WebhookReceiver() as hooks:
+        sent = requests.post(f"{url}/2010-04-01/Accounts/{AC}/Messages.json", auth=(AC, "token"), timeout=5,
+                             data={"To": "+15551230002", "From": NUMBER, "Body": "hi",
+                                   "StatusCallback": hooks.url("/status")}).json()
+        server.control.wait_for_webhooks()
+        code, out, _ = run(capsys, "webhooks", "--url", url, "--message", sent["sid"])
+        assert code == 0
+        lines = out.splitlines()
+        assert lines[0].split() == ["attempted_at", "kind", "message_sid", "method", "url", "status_code", "error_code"]
+        assert len(lines) > 1 and all(sent["sid"] in line and "/status" in line for line in lines[1:])
+        code, out, _ = run(capsys, "webhooks", "--url", url, "--json", "--account", "AC" + "9" * 32)
+        assert json.loads(out) == []
 
 
 def test_a_refusal_is_a_clear_message_and_exit_1(capsys, url):
@@ -94,7 +167,8 @@ def test_a_refusal_is_a_clear_message_and_exit_1(capsys, url):
     assert "refused" in err and "no account owns +15550009999" in err
 
 
-@pytest.mark.parametrize("command", [["reset"], ["messages"], ["opt-outs"], ["inbound", "--from", HANDSET, "--to", NUMBER, "x"]])
+@pytest.mark.parametrize("command", [["reset"], ["messages"], ["opt-outs"], ["requests"], ["webhooks"], ["auto-replies"],
+                                     ["messages", "--refused"], ["inbound", "--from", HANDSET, "--to", NUMBER, "x"]])
 def test_an_unreachable_emulator_is_a_clear_message_and_exit_1(capsys, command):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -107,12 +181,12 @@ def test_an_unreachable_emulator_is_a_clear_message_and_exit_1(capsys, command):
 def test_scenarios_prints_a_line_per_scenario_and_fails_on_a_failure(capsys, tmp_path, url):
     (tmp_path / "good.toml").write_text(textwrap.dedent("""
         [[steps]]
-        send = { from = "+15557650001", to = "+15551230001", body = "hi" }
+        send = { from = "+15557650002", to = "+15551230001", body = "hi" }
         expect = { http_status = 201 }
         """))
     (tmp_path / "bad.toml").write_text(textwrap.dedent("""
         [[steps]]
-        send = { from = "+15557650001", to = "+15551230001", body = "hi" }
+        send = { from = "+15557650002", to = "+15551230001", body = "hi" }
         expect = { http_status = 400 }
         """))
     code, out, _ = run(capsys, "scenarios", str(tmp_path / "good.toml"), "--url", url)
@@ -122,6 +196,37 @@ def test_scenarios_prints_a_line_per_scenario_and_fails_on_a_failure(capsys, tmp
     assert out.splitlines()[0].startswith("FAIL bad")
     assert "step 1 (send): expected http_status = 400, got 201" in out
     assert out.splitlines()[-1] == "1 passed, 1 failed"
+
+
+def test_scenarios_leave_a_running_emulator_as_they_found_it(capsys, tmp_path, url, server):
+    """Each scenario runs in an account of its own, removed at its end: the sandbox's own account,
+    its number and message are untouched, and the scenarios' numbers are free again."""
+    (tmp_path / "stop.toml").write_text(textwrap.dedent("""
+        [account]
+        numbers = [{ phone_number = "+15557650002" }]
+        [[steps]]
+        inbound = { from = "+15551230001", to = "+15557650002", body = "STOP" }
+        expect = { opt_out_type = "STOP" }
+        """))
+    before = server.control.messages()
+    code, out, _ = run(capsys, "scenarios", str(tmp_path), "--url", url)
+    assert code == 0, out
+    assert server.control.messages() == before and server.control.opt_outs() == []
+    assert [r["account_sid"] for r in server.control.requests()] == [AC]
+    sent = requests.post(f"{url}/2010-04-01/Accounts/{AC}/Messages.json", auth=(AC, "token"), timeout=5,
+                         data={"To": HANDSET, "From": "+15557650002", "Body": "the number is free again"})
+    assert sent.status_code == 201
+
+
+def test_a_scenario_on_a_number_the_sandbox_owns_says_which_account_owns_it(capsys, tmp_path, url):
+    (tmp_path / "taken.toml").write_text(textwrap.dedent(f"""
+        [[steps]]
+        send = {{ from = "{NUMBER}", to = "+15551230001", body = "hi" }}
+        expect = {{ http_status = 201 }}
+        """))
+    code, out, _ = run(capsys, "scenarios", str(tmp_path), "--url", url)
+    assert code == 1
+    assert f"expected http_status = 201, got 400 (why: {NUMBER} belongs to account {AC}, not AC" in out
 
 
 def test_serve_with_port_0_prints_the_port_it_bound_and_log_level_quiets_requests(tmp_path):

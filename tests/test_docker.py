@@ -78,10 +78,12 @@ def test_the_image_command_serves_and_its_healthcheck_passes(tmp_path):
     pairs = dict(instructions())
     command = exec_form(pairs["ENTRYPOINT"]) + exec_form(pairs["CMD"])
     health = exec_form(pairs["HEALTHCHECK"].split("CMD", 1)[1].strip())
+    assert "4010" not in pairs["HEALTHCHECK"]  # it follows TWILIO_EMULATOR_PORT
     port = str(_free_port())
     proxy_port = str(_free_port())
     env = {**os.environ, **image_env(), "TWILIO_EMULATOR_PORT": port, "TWILIO_EMULATOR_PROXY_PORT": proxy_port,
            "TWILIO_EMULATOR_CA_DIR": str(tmp_path / "ca")}
+    env.pop("TWILIO_EMULATOR_URL", None)
     # Same command line as the image, with its ENV (0.0.0.0, the proxy on) and free ports, the CA
     # volume in tmp_path; plus the volume's --db.
     command[0] = str(BIN / command[0])
@@ -89,10 +91,9 @@ def test_the_image_command_serves_and_its_healthcheck_passes(tmp_path):
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         health[0] = str(BIN / health[0])
-        health = [arg.replace(":4010", f":{port}") for arg in health]
         deadline = time.monotonic() + 20
         while True:
-            result = subprocess.run(health, capture_output=True, text=True)
+            result = subprocess.run(health, capture_output=True, text=True, env=env)
             if result.returncode == 0 or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
@@ -106,7 +107,7 @@ def test_the_image_command_serves_and_its_healthcheck_passes(tmp_path):
         server.terminate()
         server.wait(timeout=10)
     # Stopped: the healthcheck now fails.
-    assert subprocess.run(health, capture_output=True).returncode == 1
+    assert subprocess.run(health, capture_output=True, env=env).returncode == 1
 
 
 def test_the_wheel_the_image_installs_carries_the_migrations(tmp_path):

@@ -574,12 +574,6 @@ def test_serve_help_lists_the_documented_options(capsys):
         assert option in out
 
 
-def test_unknown_command_is_a_usage_error(capsys):
-    with pytest.raises(SystemExit) as info:
-        cli.main(["frobnicate"])
-    assert info.value.code == 2
-
-
 def test_bad_log_level_option_is_a_usage_error(capsys, clean_env):
     with pytest.raises(SystemExit) as info:
         cli.main(["serve", "--log-level", "LOUD"])

@@ -1,6 +1,6 @@
 """Unit tests of emulator.optout.keywords: keyword lists, normalisation and classification.
 
-Expected values come from the behaviour reference, sections 1.1-1.2 and 12, and the README's
+Expected values come from Twilio's opt-out keywords article (support.twilio.com/hc/en-us/articles/223134027) and the README's
 "Opt-out rules" (whole body, trimmed, case-insensitive; no trailing punctuation unless
 lenient_punctuation; full-width letters and emoji never match).
 """

@@ -1,7 +1,8 @@
 """Unit tests of emulator.optout.engine.OptOutEngine: Twilio's opt-out rules per sender type.
 
-Expected values come from the behaviour reference (sections 1, 2, 3 and 12) and the README's
-"Opt-out rules" and "Fidelity notes"; the reply texts are the reference's verbatim texts.
+Expected values come from Twilio's support articles on opt-out keywords (support.twilio.com/hc/en-us/articles/223134027), toll-free
+opt-outs (support.twilio.com/hc/en-us/articles/360058144374) and Advanced Opt-Out (www.twilio.com/docs/messaging/tutorials/advanced-opt-out), and the README's "Opt-out rules" and "Fidelity
+notes"; the reply texts are Twilio's, verbatim.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import pytest
 
 from emulator.domain.phone import SenderType
 from emulator.errors import InvalidInput
-from emulator.optout import OptOutEngine, OptOutRecord, OptOutType
+from emulator.optout import Consent, OptOutEngine, OptOutRecord, OptOutType
 from emulator.optout.engine import CustomKeywords, Inbound
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -705,3 +706,60 @@ def test_two_hundred_thousand_records(engine):
     engine.receive(msg("START", LONG, service=SERVICE, recipient="+16660000000"), NOW)
     assert len(engine) == n
     assert len(engine.list_(account_sid=accounts[0])) == n // 4
+
+
+# ================================================================================================
+# record_consent: the Consent Management API (reference section 9)
+# ================================================================================================
+
+
+def consent(sender=LONG, service=None, opt_in=False, source="website", pool_service=None, correlation="c" * 32):
+    return Consent(ACCOUNT, HANDSET, sender, service, opt_in, source, correlation, None, pool_service)
+
+
+def test_consent_opt_out_writes_a_consent_api_record(engine):
+    engine.record_consent(consent(), NOW)
+    [record] = engine.list_()
+    assert (record.sender, record.source, record.consent_source, record.correlation_id) == (
+        LONG, "consent_api", "website", "c" * 32)
+    assert blocked_from(engine, LONG)
+    assert not blocked_from(engine, LONG2)
+
+
+def test_consent_opt_out_upserts_and_keeps_when_the_block_began(engine):
+    engine.receive(msg("STOP", LONG), NOW)
+    engine.record_consent(consent(source="offline"), LATER)
+    [record] = engine.list_()
+    assert (record.created_at, record.source, record.consent_source) == (NOW, "consent_api", "offline")
+
+
+def test_consent_opt_in_lifts_a_stop_like_start_does(engine):
+    engine.receive(msg("STOP", LONG, service=SERVICE), NOW)
+    assert len(engine) == 2
+    engine.record_consent(consent(opt_in=True, pool_service=SERVICE), LATER)
+    assert len(engine) == 0
+
+
+def test_consent_opt_in_of_a_service_lifts_the_number_its_stop_went_to(engine):
+    engine.receive(msg("STOP", LONG2, service=SERVICE), NOW)
+    engine.record_consent(consent(sender=None, service=SERVICE, opt_in=True), LATER)
+    assert len(engine) == 0
+
+
+def test_consent_opt_in_leaves_a_toll_free_stop_to_the_carrier(engine):
+    engine.receive(msg("STOP", TOLL_FREE), NOW)
+    engine.record_consent(consent(sender=TOLL_FREE, opt_in=True), LATER)
+    engine.record_consent(consent(sender=TOLL_FREE, opt_in=False), LATER)
+    [record] = engine.list_()
+    assert record.source == "keyword"
+    engine.receive(msg("START", TOLL_FREE), LATER)
+    engine.record_consent(consent(sender=TOLL_FREE), LATER)
+    engine.record_consent(consent(sender=TOLL_FREE, opt_in=True), LATER)
+    assert len(engine) == 0
+
+
+def test_import_record_with_a_source(engine):
+    record = engine.import_record(ACCOUNT, HANDSET, LONG, None, NOW, "consent_api", "offline")
+    assert (record.source, record.consent_source) == ("consent_api", "offline")
+    with pytest.raises(InvalidInput, match="source"):
+        engine.import_record(ACCOUNT, HANDSET2, LONG, None, NOW, "crm")

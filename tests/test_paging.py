@@ -1,4 +1,4 @@
-"""Unit tests of emulator.domain.paging (reference section 6.5: PageSize 1-1000 default 50, Page >= 0,
+"""Unit tests of emulator.domain.paging (Twilio's Message resource, www.twilio.com/docs/messaging/api/message-resource: PageSize 1-1000 default 50, Page >= 0,
 PageToken PA<sid>/PB<sid>, start = page*page_size, end = start + n - 1)."""
 
 from __future__ import annotations

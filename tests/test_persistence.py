@@ -156,3 +156,44 @@ def test_api_keys_survive_a_restart_and_keys_bound_by_old_versions_are_dropped(t
     with pytest.raises(Exception, match="Authenticate"):
         migrated.accounts.authenticate("SK" + "9" * 32, "anything", AC)
     migrated.close()
+
+
+def test_rows_written_before_new_fields_existed_still_load(tmp_path):
+    """Sender.country and .registration, Fault.reason, OptOutRecord's consent fields came later:
+    rows stored without them load with the defaults."""
+    db = str(tmp_path / "old.db")
+    first = Emulator(Settings(db=db)).start()
+    account = first.accounts.authenticate(AC, "token")
+    first.messages.create(account, CreateMessage(to=HANDSET, from_=NUMBER, body="hi"))
+    first.inbound.receive(HANDSET, NUMBER, "STOP")
+    first.close()
+    new_fields = {"senders": ("country", "registration"), "opt_outs": ("consent_source", "date_of_consent",
+                                                                        "correlation_id")}
+    with sqlite3.connect(db) as raw:
+        for table, names in new_fields.items():
+            for name in names:
+                raw.execute(f"UPDATE {table} SET data = json_remove(data, '$.{name}')")
+        assert raw.execute("SELECT count(*) FROM senders WHERE json_extract(data, '$.registration') IS NULL "
+                           "AND data NOT LIKE '%registration%'").fetchone()[0] == 1
+
+    second = Emulator(Settings(db=db)).start()
+    sender = second.numbers.find(second.state.accounts[AC], NUMBER)
+    assert sender is not None and (sender.country, sender.registration) == (None, None)
+    [record] = second.optouts.list_(AC)
+    assert (record.source, record.recipient) == ("keyword", HANDSET)
+    second.close()
+
+
+def test_a_sender_registration_survives_a_restart(tmp_path):
+    db = str(tmp_path / "state.db")
+    first = Emulator(Settings(db=db)).start()
+    account = first.accounts.authenticate(AC, "token")
+    first.numbers.create(account, NUMBER)
+    first.numbers.configure(NUMBER, {"registration": "unregistered"})
+    first.close()
+    second = Emulator(Settings(db=db)).start()
+    restored = second.state.accounts[AC]
+    assert second.numbers.find(restored, NUMBER).registration == "unregistered"
+    sent = second.messages.create(restored, CreateMessage(to=HANDSET, from_=NUMBER, body="hi"))
+    assert (restored.messages[sent.sid].status.value, restored.messages[sent.sid].error_code) == ("undelivered", 30034)
+    second.close()

@@ -20,6 +20,7 @@ from ..errors import (
     Refused,
     TimedOut,
     TokenRequired,
+    TooManyRequests,
     TwilioError,
     UnknownResource,
 )
@@ -43,6 +44,8 @@ def twilio_response(error: TwilioError) -> Response:
     response.status_code = error.status
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+    if isinstance(error, TooManyRequests):
+        response.headers["Retry-After"] = str(error.retry_after)
     return response
 
 

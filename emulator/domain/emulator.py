@@ -9,7 +9,9 @@ It builds the parts, each with one job, and wires them; it does no work of its o
 - EventBus (events.py): what changed, published after the commit.
 - ErrorLog (error_log.py): errors raised inside the server.
 - The opt-out engine (emulator.optout), the only writer of opt-out records.
-- Accounts, ApiKeys, Numbers, Services, SendChecks, Lifecycle, Messages, Inbound: the operations.
+- Refusals (refusals.py): the last refused sends (not state: a refusal changes nothing).
+- Accounts, ApiKeys, Numbers, Services, SendChecks, Lifecycle, Messages, Inbound, Consents,
+  Conversations, OptOutLedger: the operations.
 
 Construction does no I/O and emits nothing: attach subscribers, then `start()`.
 """
@@ -26,6 +28,8 @@ from . import events
 from .accounts import Accounts
 from .api_keys import ApiKeys
 from .clock import SystemClock
+from .consents import Consents
+from .conversations import Conversations
 from .error_log import ErrorLog
 from .events import EventBus
 from .fixtures import load_fixture_data, read_fixtures
@@ -34,6 +38,8 @@ from .lifecycle import Lifecycle
 from .messages import Messages
 from .models import Fault
 from .numbers import Numbers
+from .opt_out_ledger import OptOutLedger
+from .refusals import Refusals
 from .scheduler import Scheduler
 from .send_checks import SendChecks
 from .services import Services
@@ -84,10 +90,22 @@ class Emulator:
         self.services = Services(self.state, self.uow, self.clock, self.sids, self.numbers)
         self.checks = SendChecks(self.clock, self.optouts, self.numbers, self.services)
         self.lifecycle = Lifecycle(self.state, self.uow, self.clock, self.scheduler, self.checks)
+        self.refusals = Refusals(self.events)
         self.messages = Messages(
-            self.state, self.uow, self.clock, self.sids, self.checks, self.lifecycle, self.numbers, self.services
+            self.state,
+            self.uow,
+            self.clock,
+            self.sids,
+            self.checks,
+            self.lifecycle,
+            self.numbers,
+            self.services,
+            self.refusals,
         )
         self.inbound = Inbound(self.state, self.uow, self.clock, self.optouts, self.numbers, self.messages)
+        self.consents = Consents(self.state, self.uow, self.clock, self.optouts)
+        self.conversations = Conversations(self.state, self.uow, self.optouts, self.refusals)
+        self.ledger = OptOutLedger(self.state, self.uow, self.clock, self.optouts, self.refusals)
         self.restored = False  # whether start() found state in the store (fixtures are then not loaded)
 
     def now(self) -> datetime:
@@ -125,6 +143,7 @@ class Emulator:
                     tx.on_undo(rewind)
             else:
                 self._forget_account(tx, account_sid)
+            self.consents.forget(account_sid)
             self._seed(account_sid)
             tx.emit(events.RESET, account_sid=account_sid)
 
@@ -138,6 +157,8 @@ class Emulator:
             tx.delete(message)
         for reply in list(account.auto_replies.values()):
             tx.delete(reply)
+        for contact in list(account.contacts.values()):
+            tx.delete(contact)
         for service in list(account.services.values()):
             for sticky in list(service.sticky.values()):
                 tx.delete(sticky)

@@ -18,12 +18,16 @@ log = logging.getLogger("emulator")
 
 # The events and their payload keywords.
 MESSAGE_CREATED = "message_created"  # message (a snapshot)
-STATUS_CHANGED = "status_changed"  # message (a snapshot at that status)
+STATUS_CHANGED = "status_changed"  # message (a snapshot at that status), reason (why it failed, or None)
 INBOUND_RECEIVED = "inbound_received"  # account, received (domain.inbound.Received)
 OPT_OUT_RECORDED = "opt_out_recorded"  # record
 OPT_OUT_LIFTED = "opt_out_lifted"  # record
 RESET = "reset"  # account_sid (None: everything)
 RELOADED = "reloaded"  # the state was rebuilt from the store after a failed commit
+# Published at once rather than after a commit: a refusal changes nothing.
+SEND_REFUSED = "send_refused"  # refusal (domain.refusals.Refusal)
+# From the webhook dispatcher, when an attempt is recorded (its answer included).
+WEBHOOK_ATTEMPTED = "webhook_attempted"  # delivery (webhooks.dispatcher.Delivery, a copy)
 
 
 class EventBus:
@@ -46,7 +50,8 @@ class EventBus:
 
 
 def log_events(bus: EventBus) -> None:
-    """Tell the story at INFO: opt-outs recorded and lifted (which pair, which keyword)."""
+    """Tell the story at INFO: opt-outs recorded and lifted (which pair, which keyword), messages
+    that failed (which code, and why)."""
 
     def recorded(record: Any) -> None:
         scope = record.sender or f"Messaging Service {record.messaging_service_sid}"
@@ -56,5 +61,18 @@ def log_events(bus: EventBus) -> None:
         scope = record.sender or f"Messaging Service {record.messaging_service_sid}"
         log.info("opt-out lifted: %s may receive from %s again", record.recipient, scope)
 
+    def failed(message: Any, reason: str | None) -> None:
+        if message.error_code is not None:
+            log.info("message %s %s with %s: %s", message.sid, message.status.value, message.error_code, reason)
+
+    def keyword(account: Any, received: Any) -> None:
+        # Which keyword did it: the records above say what changed, this line says why.
+        kind = received.outcome.opt_out_type
+        if kind is not None:
+            message = received.message
+            log.info("%s keyword %r from %s to %s", kind.value, message.body, message.from_, message.to)
+
     bus.subscribe(OPT_OUT_RECORDED, recorded)
     bus.subscribe(OPT_OUT_LIFTED, lifted)
+    bus.subscribe(STATUS_CHANGED, failed)
+    bus.subscribe(INBOUND_RECEIVED, keyword)

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidInput, TwilioError
-from .phone import SenderType, is_e164, sender_type
-from .services import SERVICE_FIELDS, SERVICE_SID
+from .consents import CONSENT_SOURCES
+from .opt_out_ledger import spec_problem
+from .phone import SenderType, sender_type
+from .services import SERVICE_FIELDS
 
 if TYPE_CHECKING:
     from .emulator import Emulator
@@ -107,12 +109,12 @@ class _Loader:
             self.guard(item_where, lambda i=item: self.emu.api_keys.declare(
                 account, i.get("sid", ""), i.get("secret", ""), i.get("type", "standard"), i.get("friendly_name", "")))
         number_fields = {"sid", "friendly_name", "sms_url", "sms_method", "status_callback"}
-        for key, address_key, kinds in (
-            ("numbers", "phone_number", (SenderType.LONG_CODE, SenderType.TOLL_FREE)),
-            ("short_codes", "short_code", (SenderType.SHORT_CODE,)),
+        for key, address_key, kinds, extra in (
+            ("numbers", "phone_number", (SenderType.LONG_CODE, SenderType.TOLL_FREE), {"registration"}),
+            ("short_codes", "short_code", (SenderType.SHORT_CODE,), {"country"}),
         ):
             for item_where, item in self.items(spec, key, where):
-                item = self.obj(item, item_where, number_fields | {address_key})
+                item = self.obj(item, item_where, number_fields | extra | {address_key})
                 address = str(item.get(address_key, ""))
                 if sender_type(address) not in kinds:
                     kind = key[:-1].replace("_", " ")
@@ -127,20 +129,22 @@ class _Loader:
         for item_where, item in self.items(spec, "messaging_services", where):
             self.service(account, item_where, item)
         for item_where, item in self.items(spec, "opt_outs", where):
-            item = self.obj(item, item_where, {"sender", "messaging_service_sid", "recipient"})
+            item = self.obj(
+                item, item_where, {"sender", "messaging_service_sid", "recipient", "source", "consent_source"}
+            )
             self.check_opt_out(item_where, item)
             self.guard(item_where, lambda item=item: self.emu.optouts.import_record(
-                account.sid, item["recipient"], item.get("sender"), item.get("messaging_service_sid"), self.emu.now()
+                account.sid, item["recipient"], item.get("sender"), item.get("messaging_service_sid"), self.emu.now(),
+                item.get("source", "fixture"), item.get("consent_source"),
             ))
 
     def check_opt_out(self, where: str, item: dict) -> None:
-        recipient, sender, service = item.get("recipient"), item.get("sender"), item.get("messaging_service_sid")
-        if not isinstance(recipient, str) or not is_e164(recipient):
-            raise self.fail(where, f"recipient {recipient!r} must be an E.164 number")
-        if sender is not None and (not isinstance(sender, str) or sender_type(sender) is None):
-            raise self.fail(where, f"sender {sender!r} is not a phone number, short code or alphanumeric ID")
-        if service is not None and (not isinstance(service, str) or not SERVICE_SID.match(service)):
-            raise self.fail(where, f"messaging_service_sid {service!r} must be MG followed by 32 hex digits")
+        problem = spec_problem(item.get("recipient"), item.get("sender"), item.get("messaging_service_sid"))
+        if problem:
+            raise self.fail(where, problem)
+        consent_source = item.get("consent_source")
+        if consent_source is not None and consent_source not in CONSENT_SOURCES:
+            raise self.fail(where, f"consent_source {consent_source!r} must be one of {', '.join(CONSENT_SOURCES)}")
 
     def service(self, account: Any, where: str, raw: Any) -> None:
         pools = {"phone_numbers", "short_codes", "alpha_senders"}

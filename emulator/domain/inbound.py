@@ -76,7 +76,7 @@ class Inbound:
                 media_urls=media_urls,
                 channel=channel,
             )
-            outcome = self._opt_out(account, sender, service, from_, body)
+            outcome = self._opt_out(account, sender, service, message)
             received = Received(copy(message), copy(sender), copy(service) if service else None, outcome)
             if outcome.reply is not None:
                 received.auto_replies.append(self._auto_reply(tx, account, sender, service, from_, outcome))
@@ -84,7 +84,7 @@ class Inbound:
             return received
 
     def _opt_out(
-        self, account: Account, sender: Sender, service: MessagingService | None, handset: str, body: str
+        self, account: Account, sender: Sender, service: MessagingService | None, message: Message
     ) -> InboundOutcome:
         if not account.settings.stop_filtering:
             return InboundOutcome(None, None)
@@ -107,11 +107,12 @@ class Inbound:
                 account_sid=account.sid,
                 sender=sender.address,
                 sender_type=sender.type,
-                recipient=handset,
-                body=body,
+                recipient=message.from_ or "",
+                body=message.body,
                 service_sid=service.sid if service else None,
                 advanced_opt_out=custom,
                 lenient_punctuation=account.settings.lenient_punctuation,
+                message_sid=message.sid,
             ),
             self.clock.now(),
         )
@@ -146,6 +147,7 @@ class Inbound:
             date_created=self.clock.now(),
             seq=self.state.next_seq(),
             message_sid=logged.sid if logged is not None else None,
+            messaging_service_sid=service.sid if service else None,
         )
         tx.add(reply)
         evict_over_caps(tx, self.state)

@@ -14,11 +14,12 @@ from functools import partial
 from typing import Any
 
 from .. import errors
-from . import events
+from . import events, registration
 from .models import FINAL_STATUSES, Account, Message, Status
+from .phone import address
 from .scheduler import Scheduler
 from .segments import count_segments, smart_encode
-from .send_checks import MAGIC_TO_OPTED_OUT, SendChecks, address, unsubscribed
+from .send_checks import MAGIC_TO_OPTED_OUT, SendChecks, unsubscribed
 from .state import State
 from .unit_of_work import UnitOfWork
 
@@ -100,6 +101,8 @@ class Lifecycle:
         with self.uow.transaction() as tx:
             if not self._current(account, message):
                 return False  # deleted or evicted meanwhile: it moves no further
+            if account.settings.test_credentials:
+                return False  # test credentials "connect to no real phone numbers": it stays as created
             status = message.status
             if status in (Status.ACCEPTED, Status.SCHEDULED):
                 service = account.services.get(message.messaging_service_sid or "")
@@ -107,13 +110,17 @@ class Lifecycle:
                 changes: dict[str, Any] = {}
                 if pool_sender is not None and message.from_ != pool_sender.address:
                     changes["from_"] = pool_sender.address
+                blocked = registration.block(pool_sender, message.to)
+                if blocked is not None:  # carriers block the sender the service picked
+                    changes["fault"] = blocked
                 from_ = changes.get("from_", message.from_)
                 changes["num_segments"] = segments(message.body, message.media_urls, message.smart_encoded)
                 # The opt-out check of a service send happens now, when its sender is assigned.
                 record = None
                 if message.to != MAGIC_TO_OPTED_OUT:
                     sender = address(from_) if from_ else None
-                    record = self.checks.blocking_record(account, message.to, sender, service)
+                    selected = message.pool_sender_sid is not None  # the service picked the sender
+                    record = self.checks.blocking_record(account, message.to, sender, service if selected else None)
                 if message.to == MAGIC_TO_OPTED_OUT or record is not None:
                     self._set_status(tx, message, Status.FAILED, unsubscribed(account, record), **changes)
                 else:
@@ -122,7 +129,8 @@ class Lifecycle:
                 following, fault_status = DELIVERY_STEPS[status]
                 fault = message.fault
                 if fault is not None and fault.status is fault_status:
-                    self._set_status(tx, message, fault.status, errors.DeliveryFault(fault.error_code))
+                    reason = fault.reason or "an injected fault (PUT /_emulator/faults)"
+                    self._set_status(tx, message, fault.status, errors.DeliveryFault(fault.error_code, reason))
                 else:
                     self._set_status(tx, message, following)
             else:
@@ -139,7 +147,7 @@ class Lifecycle:
         if error is not None:
             changes.update(error_code=error.code, error_message=error.text)
         tx.update(message, **changes)  # all fields at once: no reader sees a half-updated message
-        tx.emit(events.STATUS_CHANGED, message=copy(message))
+        tx.emit(events.STATUS_CHANGED, message=copy(message), reason=error.reason if error is not None else None)
 
     def cancel(self, tx: Any, message: Message) -> None:
         self._set_status(tx, message, Status.CANCELED)

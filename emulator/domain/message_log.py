@@ -1,26 +1,41 @@
-"""An account's messages: by SID, in creation order, and indexed by To and From, so a filtered,
-newest-first page costs the page (not the number of stored messages)."""
+"""An account's messages: by SID, in creation order, and indexed by To, From and conversation, so a
+filtered, newest-first page costs the page (not the number of stored messages)."""
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterator
 
-from .models import Message
+from .models import Direction, Message
+from .phone import address
+
+Conversation = tuple[str, str]  # (party, handset)
 
 
 def _seq(message: Message) -> int:
     return message.seq
 
 
+def conversation_key(message: Message) -> Conversation:
+    """The thread a message belongs to: (our side, the handset). Our side is the Messaging Service
+    when the message has one (all of its pool numbers), else our number, short code or sender ID."""
+    inbound = message.direction is Direction.INBOUND
+    ours = message.to if inbound else message.from_
+    handset = message.from_ if inbound else message.to
+    return message.messaging_service_sid or address(ours or ""), handset or ""
+
+
 class MessageLog:
-    __slots__ = ("_by_from", "_by_sid", "_by_to", "_ordered")
+    __slots__ = ("_by_conversation", "_by_from", "_by_sid", "_by_to", "_ordered", "_recent")
 
     def __init__(self) -> None:
         self._by_sid: dict[str, Message] = {}
         self._ordered: list[Message] = []  # ascending seq
         self._by_to: dict[str, list[Message]] = {}
         self._by_from: dict[str | None, list[Message]] = {}
+        self._by_conversation: dict[Conversation, list[Message]] = {}
+        # (seq of its newest message, conversation), ascending: conversations by latest activity.
+        self._recent: list[tuple[int, Conversation]] = []
 
     # -- mapping-like access ----------------------------------------------------------------------
     def __len__(self) -> int:
@@ -46,6 +61,15 @@ class MessageLog:
         self._ordered.append(message)
         self._by_to.setdefault(message.to, []).append(message)
         self._by_from.setdefault(message.from_, []).append(message)
+        key = conversation_key(message)
+        thread = self._by_conversation.setdefault(key, [])
+        if thread:
+            self._unrank(thread[-1].seq, key)
+        insort(thread, message, key=_seq)
+        insort(self._recent, (thread[-1].seq, key))
+
+    def _unrank(self, seq: int, key: Conversation) -> None:
+        del self._recent[bisect_left(self._recent, (seq, key))]
 
     def remove(self, sid: str) -> Message | None:
         message = self._by_sid.pop(sid, None)
@@ -54,9 +78,17 @@ class MessageLog:
         self._drop(self._ordered, message)
         self._unindex(self._by_to, message.to, message)
         # `from` can change after creation (a pool sender is assigned): find it where it is.
-        for key in (message.from_, None):
-            if self._unindex(self._by_from, key, message):
+        for sender in (message.from_, None):
+            if self._unindex(self._by_from, sender, message):
                 break
+        key = conversation_key(message)  # never changes: a late `from` only comes with a service
+        thread = self._by_conversation[key]
+        self._unrank(thread[-1].seq, key)
+        self._drop(thread, message)
+        if thread:
+            insort(self._recent, (thread[-1].seq, key))
+        else:
+            del self._by_conversation[key]
         return message
 
     def reindex_from(self, message: Message, old_from: str | None) -> None:
@@ -93,6 +125,17 @@ class MessageLog:
         if from_ is not None:
             candidates.append(self._by_from.get(from_, []))
         return min(candidates, key=len)
+
+    def conversations(self, before: int | None = None) -> Iterator[tuple[int, Conversation]]:
+        """(seq of the newest message, conversation), most recent first, starting below `before`."""
+        recent = self._recent
+        start = len(recent) if before is None else bisect_left(recent, (before,))
+        for index in range(start - 1, -1, -1):
+            yield recent[index]
+
+    def conversation(self, key: Conversation) -> list[Message]:
+        """A conversation's messages, oldest first (the live list: copy what you keep)."""
+        return self._by_conversation.get(key, [])
 
     @staticmethod
     def older_than(entries: list[Message], seq: int | None) -> Iterator[Message]:

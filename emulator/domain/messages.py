@@ -15,11 +15,12 @@ from operator import attrgetter
 from typing import Any
 
 from .. import errors
-from . import events
+from . import events, registration
 from .lifecycle import Lifecycle, segments
 from .models import FINAL_STATUSES, Account, Direction, Message, Status
 from .numbers import Numbers
 from .paging import Page
+from .refusals import Refusals
 from .send_checks import MAGIC_FROM_OK, CreateMessage, SendChecks, SendPlan
 from .services import Services
 from .sids import SidFactory
@@ -66,6 +67,7 @@ class Messages:
         lifecycle: Lifecycle,
         numbers: Numbers,
         services: Services,
+        refusals: Refusals,
     ) -> None:
         self.state = state
         self.uow = uow
@@ -75,6 +77,7 @@ class Messages:
         self.lifecycle = lifecycle
         self.numbers = numbers
         self.services = services
+        self.refusals = refusals
 
     # -- create ---------------------------------------------------------------------------------
     def create(self, account: Account, req: CreateMessage) -> Message:
@@ -84,7 +87,11 @@ class Messages:
         """
         with self.uow.transaction() as tx:
             self.state.live(account)
-            plan = self.checks.check(account, req)
+            try:
+                plan = self.checks.check(account, req)
+            except errors.TwilioError as exc:
+                self.refusals.record(account.sid, req, exc, self.state.next_seq(), self.clock.now())
+                raise
             if plan.provision_from is not None:
                 self.numbers.provision(account, plan.provision_from)
             if plan.pool_sender is not None and plan.service is not None:
@@ -102,16 +109,16 @@ class Messages:
     def _new(self, account: Account, req: CreateMessage, plan: SendPlan) -> Message:
         now = self.clock.now()
         service, sender, pool_sender = plan.service, plan.sender, plan.pool_sender
-        by_service = req.from_ is None
         smart = req.smart_encoded if req.smart_encoded is not None else bool(service and service.smart_encoding)
-        status = Status.ACCEPTED if by_service else Status.QUEUED
+        # Twilio's status guide: created with a Messaging Service (with or without From) -> accepted.
+        status = Status.ACCEPTED if service is not None else Status.QUEUED
         if plan.send_at is not None:
             status = Status.SCHEDULED
         return Message(
             sid=self.sids.new("MM" if req.media_urls else "SM"),
             account_sid=account.sid,
             to=plan.to,
-            from_=None if by_service else req.from_,
+            from_=req.from_,
             body=plan.body,
             status=status,
             direction=req.direction,
@@ -119,12 +126,14 @@ class Messages:
             date_updated=now,
             messaging_service_sid=service.sid if service is not None else None,
             smart_encoded=smart,
-            # Through a service no sender is assigned yet, so Twilio reports "0" segments.
-            num_segments=0 if by_service else segments(plan.body, req.media_urls, smart),
+            # Through a service Twilio reports "0" segments at create (counted once the service
+            # takes the message on), whether or not a From was given.
+            num_segments=0 if service is not None else segments(plan.body, req.media_urls, smart),
             media_urls=req.media_urls,
-            # Test credentials' number never triggers status callbacks (Twilio's test credentials page).
+            # Test credentials (and their number) never trigger status callbacks (Twilio's test
+            # credentials page).
             status_callback=None
-            if req.from_ == MAGIC_FROM_OK
+            if req.from_ == MAGIC_FROM_OK or account.settings.test_credentials
             else req.status_callback
             or (service.status_callback if service is not None else None)
             or next((s.status_callback for s in (sender, pool_sender) if s is not None), None)
@@ -133,7 +142,9 @@ class Messages:
             seq=self.state.next_seq(),
             send_at=plan.send_at,
             pool_sender_sid=pool_sender.sid if pool_sender is not None else None,
-            fault=next((f for f in self.state.faults if f.matches(account.sid, plan.to)), None),
+            # Carriers block an unregistered sender whatever else would happen to the message.
+            fault=registration.block(sender, plan.to)
+            or next((f for f in self.state.faults if f.matches(account.sid, plan.to)), None),
         )
 
     def _store(self, tx: Transaction, message: Message) -> None:

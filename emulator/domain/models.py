@@ -54,6 +54,8 @@ class AccountSettings:
     strict_senders: bool = False
     progression: str = "immediate"  # immediate | manual | timed (one step per progression_delay seconds)
     progression_delay: float = 1.0
+    test_credentials: bool = False  # behave as Twilio's test credentials (only the test resources answer)
+    consent_rate_limit: bool = False  # the Consent Management API's 100 requests a minute (429 above)
 
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
         "messaging_service_opt_out": ("async", "sync"),
@@ -70,6 +72,7 @@ class Fault:
     to: str | None = None  # exact recipient
     pattern: str | None = None  # or a regular expression on the recipient
     account_sid: str | None = None
+    reason: str | None = None  # why it strikes, for the request log (else: an injected fault)
 
     def matches(self, account_sid: str, to: str) -> bool:
         if self.account_sid is not None and self.account_sid != account_sid:
@@ -107,6 +110,16 @@ class Message:
     fault: Fault | None = None  # an injected delivery failure, applied when it is reached
     smart_encoded: bool = False  # segments are counted after Smart Encoding
 
+    def __copy__(self) -> Message:
+        # A snapshot per status event: copy.copy's generic path for slotted classes is ~8x slower.
+        clone = object.__new__(Message)
+        for name in MESSAGE_FIELDS:
+            object.__setattr__(clone, name, getattr(self, name))
+        return clone
+
+
+MESSAGE_FIELDS = tuple(Message.__slots__)
+
 
 @dataclass
 class Sender:
@@ -125,6 +138,12 @@ class Sender:
     sms_fallback_method: str = "POST"
     status_callback: str = ""
     service_sid: str | None = None  # the Messaging Service whose pool holds it
+    country: str | None = None  # a short code's country (ISO 3166 alpha-2); None: US
+    registration: str | None = None  # A2P 10DLC / toll-free verification state; None: the default
+
+    @property
+    def short_code_country(self) -> str:
+        return self.country or "US"
 
 
 @dataclass
@@ -190,6 +209,19 @@ class AutoReply:
     date_created: datetime
     seq: int = 0
     message_sid: str | None = None
+    messaging_service_sid: str | None = None  # the service of the number that answered (its conversation)
+
+
+@dataclass
+class Contact:
+    """A contact of the Consent Management API's Contacts (used by Twilio for quiet-hours checks)."""
+
+    account_sid: str
+    contact_id: str  # E.164
+    correlation_id: str
+    date_updated: datetime
+    country_iso_code: str | None = None
+    zip_code: str | None = None
 
 
 @dataclass
@@ -221,6 +253,7 @@ class Account:
     alpha_senders: dict[str, Sender] = field(default_factory=dict)  # alphanumeric ID -> sender
     services: dict[str, MessagingService] = field(default_factory=dict)
     auto_replies: dict[str, AutoReply] = field(default_factory=dict)  # id -> reply, oldest first
+    contacts: dict[str, Contact] = field(default_factory=dict)  # contact_id -> contact
 
 
 from .message_log import MessageLog  # noqa: E402 - it needs Message, defined above

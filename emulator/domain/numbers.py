@@ -5,12 +5,22 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import FromNotOwned, InvalidInput, NotFound, PhoneNumberInvalid, PhoneNumberNotAvailable
+from ..errors import (
+    FromNotOwned,
+    InvalidInput,
+    InvalidUrl,
+    NotFound,
+    PhoneNumberInvalid,
+    PhoneNumberNotAvailable,
+    UnknownResource,
+)
+from . import registration
 from .models import Account, Sender
-from .phone import SenderType, is_e164, sender_type
+from .phone import CALLING_CODES, SenderType, is_e164, sender_type
 from .sids import SidFactory
 from .state import State
 from .unit_of_work import UnitOfWork
+from .urls import is_valid_url
 
 SID_PREFIX = {
     SenderType.LONG_CODE: "PN",
@@ -21,6 +31,11 @@ SID_PREFIX = {
 PHONE_NUMBER_TYPES = (SenderType.LONG_CODE, SenderType.TOLL_FREE)
 # Fields of a number that API callers may set.
 CONFIG_FIELDS = ("friendly_name", "sms_url", "sms_method", "sms_fallback_url", "sms_fallback_method", "status_callback")
+# Twilio's test credentials' magic numbers for buying a number (honoured in every account).
+MAGIC_INVALID = "+15005550001"
+MAGIC_UNAVAILABLE = "+15005550000"
+# The URL fields, by the parameter name Twilio's 21402 message quotes.
+URL_FIELDS = {"sms_url": "SmsUrl", "sms_fallback_url": "SmsFallbackUrl", "status_callback": "StatusCallback"}
 
 
 class Numbers:
@@ -35,27 +50,36 @@ class Numbers:
         self, account: Account, address: str, kind: SenderType | None = None, **config: str | None
     ) -> Sender:
         """Give the account a sender. Phone numbers and short codes belong to one account at most."""
+        with self.uow.transaction() as tx:
+            return tx.add(self._new(account, address, kind, config))
+
+    def _new(self, account: Account, address: str, kind: SenderType | None, config: dict) -> Sender:
+        """A sender the account may have (checked, not stored)."""
         kind = kind or sender_type(address)
         if kind is None:
             raise PhoneNumberInvalid()
         sid = _fixed_sid(config.pop("sid", None), SID_PREFIX[kind])
-        with self.uow.transaction() as tx:
-            self.state.live(account)
-            alpha = kind is SenderType.ALPHANUMERIC
-            if (account.alpha_senders if alpha else self.state.owners).get(address) is not None:
-                raise PhoneNumberNotAvailable(number=address)
-            now = self.clock.now()
-            sender = Sender(
-                sid=sid or self.sids.new(SID_PREFIX[kind]),
-                account_sid=account.sid,
-                address=address,
-                type=kind,
-                date_created=now,
-                date_updated=now,
-                friendly_name=config.pop("friendly_name", None) or _friendly(address, kind),
-                **_config(config),
-            )
-            return tx.add(sender)
+        country = _country(config.pop("country", None), kind)
+        state = config.pop("registration", None)
+        self.state.live(account)
+        alpha = kind is SenderType.ALPHANUMERIC
+        if (account.alpha_senders if alpha else self.state.owners).get(address) is not None:
+            raise PhoneNumberNotAvailable(number=address)
+        now = self.clock.now()
+        sender = Sender(
+            sid=sid or self.sids.new(SID_PREFIX[kind]),
+            account_sid=account.sid,
+            address=address,
+            type=kind,
+            date_created=now,
+            date_updated=now,
+            friendly_name=config.pop("friendly_name", None) or _friendly(address, kind),
+            country=country,
+            **_config(config),
+        )
+        if state is not None:  # not stored yet: set in place
+            sender.registration = registration.check_state(sender, state)
+        return sender
 
     def find(self, account: Account, address: str, kind: SenderType | None = None) -> Sender | None:
         """The account's own sender at this address, if it has one."""
@@ -85,6 +109,38 @@ class Numbers:
     def owner_of(self, address: str) -> Sender | None:
         return self.state.owners.get(address)
 
+    # -- the emulator's own sender settings (control API, sandbox) --------------------------------
+    def list_all(self, account_sid: str | None = None) -> list[Sender]:
+        with self.uow.lock:
+            return [
+                sender
+                for account in self.state.accounts.values()
+                if account_sid in (None, account.sid)
+                for sender in account.senders.values()
+            ]
+
+    def configure(self, key: str, changes: dict) -> Sender:
+        """Set what Twilio keeps outside its API: a sender's registration (A2P 10DLC, toll-free
+        verification) and a short code's country. `key` is a SID, a number or a short code."""
+        unknown = set(changes) - {"registration", "country"}
+        if unknown:
+            raise InvalidInput(f"unknown field(s) {', '.join(sorted(unknown))}; known: country, registration")
+        with self.uow.transaction() as tx:
+            sender = self.state.owners.get(key) or next(
+                (s for a in self.state.accounts.values() if (s := a.senders.get(key)) is not None), None
+            )
+            if sender is None:
+                raise UnknownResource(f"no account has a sender {key} (a PN…/SC… SID, a number or a short code)")
+            values: dict[str, str | None] = {}
+            if "registration" in changes:
+                if not isinstance(changes["registration"], str):
+                    raise InvalidInput("registration must be a string")
+                values["registration"] = registration.check_state(sender, changes["registration"])
+            if "country" in changes:
+                values["country"] = _country(changes["country"], sender.type)
+            tx.update(sender, **values)
+            return sender
+
     def _get(self, account: Account, sid: str, kinds: tuple[SenderType, ...], path: str) -> Sender:
         sender = account.senders.get(sid)
         if sender is None or sender.type not in kinds:
@@ -100,8 +156,14 @@ class Numbers:
 
     # -- IncomingPhoneNumbers -------------------------------------------------------------------
     def create(self, account: Account, phone_number: str | None, **config: str) -> Sender:
-        if not phone_number or not is_e164(phone_number):
+        if not phone_number or not is_e164(phone_number) or phone_number == MAGIC_INVALID:
             raise PhoneNumberInvalid()
+        if phone_number == MAGIC_UNAVAILABLE:
+            raise PhoneNumberNotAvailable(number=phone_number)
+        if account.settings.test_credentials:
+            # Test credentials "pretend to buy a phone number": checked and answered, never owned.
+            with self.uow.lock:
+                return self._new(account, phone_number, None, config)
         return self.provision(account, phone_number, None, **config)
 
     def list_(
@@ -152,12 +214,28 @@ class Numbers:
 
 
 def _config(config: dict) -> dict[str, str]:
-    """The settable fields among `config` (methods upper-cased); None means "leave as it is"."""
+    """The settable fields among `config` (methods upper-cased); None means "leave as it is", and
+    an empty URL unsets it. A URL that is not one is 21402."""
+    for name, param in URL_FIELDS.items():
+        url = config.get(name)
+        if url and not is_valid_url(url):
+            raise InvalidUrl(param=param, url=url)
     return {
         name: value.upper() if name.endswith("_method") else value
         for name in CONFIG_FIELDS
         if (value := config.get(name)) is not None
     }
+
+
+def _country(country: str | None, kind: SenderType) -> str | None:
+    """A short code's country (a short code reaches only its own: 21659)."""
+    if country is None:
+        return None
+    if kind is not SenderType.SHORT_CODE:
+        raise InvalidInput("only a short code has a country of its own (a number's follows from its digits)")
+    if not isinstance(country, str) or country not in CALLING_CODES:
+        raise InvalidInput(f"country {country!r} must be one of {', '.join(sorted(CALLING_CODES))}")
+    return country
 
 
 def _friendly(address: str, kind: SenderType) -> str:

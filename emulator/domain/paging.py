@@ -1,4 +1,4 @@
-"""Twilio's list paging: PageSize/Page/PageToken over a newest-first sequence (reference 6.5)."""
+"""Twilio's list paging: PageSize/Page/PageToken over a newest-first sequence (Twilio's Message resource)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ nothing, so a refused request leaves the state as it was.
 
 from __future__ import annotations
 
-import re
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,8 +16,9 @@ from .. import errors
 from ..optout import OptOutEngine, OptOutRecord
 from .models import Account, Direction, MessagingService, Sender
 from .numbers import Numbers
-from .phone import SenderType, is_e164, is_nanp, sender_type
+from .phone import SenderType, address, in_country, is_e164, is_nanp, sender_type
 from .services import SERVICE_SID, Services
+from .urls import is_valid_url
 
 MAX_BODY = 1600
 MAX_MEDIA = 10
@@ -38,8 +39,6 @@ MAGIC_TO_OPTED_OUT = "+15005550004"
 # Scheduling window (error 35114): more than 5 minutes and at most 35 days ahead.
 SCHEDULE_MIN_LEAD = 300
 SCHEDULE_MAX_LEAD = 35 * 24 * 3600
-# Channel prefixes Twilio accepts in To/From (whatsapp:+1…, rcs:…); the address after it is checked.
-CHANNEL = re.compile(r"^(whatsapp|rcs|messenger):(.+)\Z")
 
 
 @dataclass(frozen=True)
@@ -71,12 +70,6 @@ class SendPlan:
     send_at: datetime | None
 
 
-def address(value: str) -> str:
-    """The address without its channel prefix (whatsapp:+1… -> +1…)."""
-    match = CHANNEL.match(value)
-    return match.group(2) if match else value
-
-
 class SendChecks:
     def __init__(self, clock: Any, optouts: OptOutEngine, numbers: Numbers, services: Services) -> None:
         self.clock = clock
@@ -96,6 +89,10 @@ class SendChecks:
             raise errors.BodyTooLong()
         if len(req.media_urls) > MAX_MEDIA:
             raise errors.TooManyMedia()
+        self._urls(req)
+        if req.from_ and address(req.from_) == address(to):
+            raise errors.ToFromSame()
+        self._short_code_country(req.from_, sender, to)
         channel = "MMS" if req.media_urls else "SMS"
         if to in MAGIC_TO:
             raise MAGIC_TO[to](to=to, from_=req.from_, channel=channel)
@@ -143,8 +140,33 @@ class SendChecks:
             raise errors.InvalidFrom(from_=from_)
         if from_ in (MAGIC_FROM_OK, MAGIC_FROM_QUEUE_FULL):
             return None, None  # test credentials' number: valid in every account, owned by none
+        if account.settings.test_credentials:
+            # "you can't use phone numbers from your real account as the 'From' number" (21606).
+            raise errors.FromNotOwned(
+                from_=from_, reason=f"account {account.sid} has test_credentials on: From must be +15005550006"
+            )
         sender = self.numbers.check_from(account, plain)
         return sender, None if sender is not None else plain
+
+    @staticmethod
+    def _urls(req: CreateMessage) -> None:
+        invalid = [url for url in req.media_urls if not is_valid_url(url)]
+        if invalid:
+            # Twilio echoes the value (captures show one URL, or a list of them).
+            raise errors.InvalidMediaUrl(urls=invalid[0] if len(invalid) == 1 else json.dumps(invalid))
+        if req.status_callback and not is_valid_url(req.status_callback):
+            raise errors.InvalidStatusCallback(url=req.status_callback)
+
+    @staticmethod
+    def _short_code_country(from_: str | None, sender: Sender | None, to: str) -> None:
+        """A short code reaches only numbers of its own country (21659)."""
+        if not from_ or sender_type(address(from_)) is not SenderType.SHORT_CODE:
+            return
+        country = sender.short_code_country if sender is not None else "US"
+        if not in_country(address(to), country):
+            raise errors.ShortCodeCountryMismatch(
+                from_=address(from_), reason=f"short code {address(from_)} is in {country}; {to} is not"
+            )
 
     def _schedule(self, req: CreateMessage, service: MessagingService | None) -> datetime | None:
         if req.schedule_type is None:
@@ -180,16 +202,19 @@ class SendChecks:
             raise unsubscribed(account, None)
         if req.from_ is None and account.settings.messaging_service_opt_out != "sync":
             return
-        sending = address(req.from_) if req.from_ else (pool_sender.address if pool_sender else None)
-        record = self.blocking_record(account, to, sending, service)
+        if req.from_:
+            record = self.blocking_record(account, to, address(req.from_), None)
+        else:
+            record = self.blocking_record(account, to, pool_sender.address if pool_sender else None, service)
         if record is not None:
             raise unsubscribed(account, record)
 
     def blocking_record(
         self, account: Account, to: str, sender: str | None, service: MessagingService | None
     ) -> OptOutRecord | None:
-        """The opt-out record that forbids this send: the sender's record, or (when the send names a
-        MessagingServiceSid) the service's record."""
+        """The opt-out record that forbids this send: the sender's record, or the record of `service`,
+        given only when the service picks the sender (Sender Selection): with a `From`, the service's
+        record does not apply ("Opt-out keywords support": only "in place of a Sender")."""
         if not account.settings.stop_filtering or to.startswith("whatsapp:"):
             # WhatsApp has its own opt-outs (63014/63033), which SMS keywords do not set.
             return None
@@ -207,6 +232,6 @@ def unsubscribed(account: Account, record: OptOutRecord | None) -> errors.Unsubs
         scope = record.sender or f"Messaging Service {record.messaging_service_sid}"
         when = record.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
         reason = f"{record.recipient} is opted out of {scope} ({record.source}, since {when})"
-    return errors.UnsubscribedRecipient(
-        errors.UnsubscribedRecipient.legacy_message if legacy else None, reason=reason
-    )
+    error = errors.UnsubscribedRecipient(errors.UnsubscribedRecipient.legacy_message if legacy else None, reason=reason)
+    error.opt_out = record
+    return error

@@ -11,6 +11,7 @@ from typing import Any
 from ..errors import (
     InvalidFrom,
     InvalidInput,
+    InvalidParameter,
     NotFound,
     PhoneNumberInvalid,
     SenderAlreadyInService,
@@ -20,10 +21,11 @@ from ..errors import (
 )
 from .models import Account, AdvancedOptOut, MessagingService, Sender, StickySender
 from .numbers import Numbers
-from .phone import SenderType, is_nanp, sender_type
+from .phone import SenderType, in_country, is_nanp, sender_type
 from .sids import SidFactory
 from .state import State
 from .unit_of_work import UnitOfWork
+from .urls import is_valid_url
 
 SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}\Z")
 # Service attributes an API caller may set (snake_case; the handler maps Twilio's PascalCase).
@@ -38,6 +40,11 @@ POOL_KINDS = {
     "alpha_senders": (SenderType.ALPHANUMERIC,),
 }
 AOO_FIELDS = {f.name for f in fields(AdvancedOptOut)}
+URL_FIELDS = {
+    "inbound_request_url": "InboundRequestUrl",
+    "fallback_url": "FallbackUrl",
+    "status_callback": "StatusCallback",
+}
 
 
 class Services:
@@ -156,7 +163,12 @@ class Services:
             sticky = service.sticky.get(recipient)
             if sticky is not None and sticky.sender_sid in service.sender_sids:
                 return account.senders[sticky.sender_sid]
-        senders = [account.senders[sid] for sid in service.sender_sids]
+        senders = [
+            s for sid in service.sender_sids
+            # A short code reaches only its own country: it is no candidate for other recipients.
+            if (s := account.senders[sid]).type is not SenderType.SHORT_CODE
+            or in_country(recipient, s.short_code_country)
+        ]
         by_kind = {kind: [s for s in senders if s.type is kind] for kind in SenderType}
         numbers = by_kind[SenderType.LONG_CODE] + by_kind[SenderType.TOLL_FREE]
         if is_nanp(recipient):
@@ -193,6 +205,12 @@ class Services:
 
 
 def _settable(attrs: dict) -> dict[str, Any]:
+    """The service fields among `attrs`; a URL field that is not a URL (nor empty) is refused."""
+    for name, param in URL_FIELDS.items():
+        url = attrs.get(name)
+        if url and not is_valid_url(url):
+            # Twilio documents no code for it; its v1 APIs answer parameter validation with 20001.
+            raise InvalidParameter(f"{param} is not a valid URL: {url}")
     return {name: value for name, value in attrs.items() if name in SERVICE_FIELDS and value is not None}
 
 

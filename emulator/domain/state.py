@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import AuthenticationFailed
 from ..optout.engine import OptOutRecord, record_key
-from .models import Account, ApiKey, AutoReply, Fault, Message, MessagingService, Sender, StickySender
+from .models import Account, ApiKey, AutoReply, Contact, Fault, Message, MessagingService, Sender, StickySender
 from .phone import SenderType
 
 
@@ -39,6 +39,7 @@ class State:
             Message: self._place_message,
             AutoReply: self._place_auto_reply,
             OptOutRecord: self._place_opt_out,
+            Contact: self._place_contact,
         }
         self._unplace: dict[type, Callable[[Any], None]] = {
             Account: self._unplace_account,
@@ -49,6 +50,7 @@ class State:
             Message: self._unplace_message,
             AutoReply: self._unplace_auto_reply,
             OptOutRecord: self._unplace_opt_out,
+            Contact: self._unplace_contact,
         }
 
     def clear(self) -> None:
@@ -173,6 +175,12 @@ class State:
 
     def _unplace_opt_out(self, record: OptOutRecord) -> None:
         del self.optouts[record_key(record)]
+
+    def _place_contact(self, contact: Contact) -> None:
+        self.accounts[contact.account_sid].contacts[contact.contact_id] = contact
+
+    def _unplace_contact(self, contact: Contact) -> None:
+        del self.accounts[contact.account_sid].contacts[contact.contact_id]
 
     # -- the retention caps ---------------------------------------------------------------------
     def over_caps(self) -> list[Any]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from ..domain.phone import SenderType
+from ..domain.phone import SenderType, sender_type
 from ..errors import InvalidInput
 from .keywords import DEFAULT_TABLE, KeywordTable, OptOutType, normalise
 from .replies import DEFAULT_REPLIES, TOLL_FREE_OPT_IN_WORDS, TOLL_FREE_STOP, toll_free_opt_in
@@ -28,7 +28,33 @@ class OptOutRecord:
     recipient: str
     created_at: datetime
     origin_sender: str | None = None  # on a service record: the pool sender the STOP went to
-    source: str = "keyword"  # what wrote it: keyword | fixture (| consent_api)
+    source: str = "keyword"  # what wrote it: keyword | fixture | consent_api | sandbox (the operator)
+    # An opt-out of the Consent Management API (or a fixture saying so) also keeps the consent's
+    # own source (website, offline, ...), date and correlation_id.
+    consent_source: str | None = None
+    date_of_consent: datetime | None = None
+    correlation_id: str | None = None
+    message_sid: str | None = None  # the inbound keyword message that wrote it
+
+
+SOURCES = ("keyword", "fixture", "consent_api", "sandbox")
+KEPT_KEYWORDS = frozenset({"STOP", "START", "HELP"})
+
+
+@dataclass(frozen=True)
+class Consent:
+    """One item of the Consent Management API, validated: opt-in or opt-out of (sender or Messaging
+    Service, recipient)."""
+
+    account_sid: str
+    recipient: str
+    sender: str | None
+    service_sid: str | None
+    opt_in: bool
+    source: str  # the consent's source: website | offline | opt-in-message | opt-out-message | others
+    correlation_id: str
+    date_of_consent: datetime | None = None
+    pool_service_sid: str | None = None  # the Messaging Service whose pool holds `sender`, if any
 
 
 @dataclass(frozen=True)
@@ -43,7 +69,8 @@ class CustomKeywords:
     replies: dict[OptOutType, str | None] | None = None
 
     def table(self) -> KeywordTable:
-        removed = {normalise(w) for w in self.removed}
+        # "remove most default keywords, except for STOP, HELP, and START" (Advanced Opt-Out doc).
+        removed = {normalise(w) for w in self.removed} - KEPT_KEYWORDS
 
         def merge(defaults: frozenset[str], extra: tuple[str, ...]) -> tuple[str, ...]:
             return tuple(w for w in (*defaults, *extra) if normalise(w) not in removed)
@@ -67,6 +94,7 @@ class Inbound:
     service_sid: str | None = None
     advanced_opt_out: CustomKeywords | None = None  # set when the service has Advanced Opt-Out on
     lenient_punctuation: bool = False
+    message_sid: str | None = None  # the inbound message (recorded on the records it writes)
 
 
 @dataclass(frozen=True)
@@ -85,6 +113,13 @@ def _sender_key(account_sid: str, sender: str, recipient: str) -> tuple:
 
 def _service_key(account_sid: str, service_sid: str, recipient: str) -> tuple:
     return ("service", account_sid, service_sid, recipient)
+
+
+def _carrier_held(record: OptOutRecord) -> bool:
+    """A STOP to a US toll-free number: the carrier network's block, not only Twilio's."""
+    if record.source != "keyword" or record.sender is None:
+        return False
+    return sender_type(record.sender) is SenderType.TOLL_FREE
 
 
 def record_key(record: OptOutRecord) -> tuple:
@@ -174,15 +209,73 @@ class OptOutEngine:
         service_sid: str | None,
         now: datetime,
         source: str = "fixture",
+        consent_source: str | None = None,
     ) -> OptOutRecord:
-        """Add one record of an imported suppression list (fixtures): a sender or a service record."""
+        """Add one record of an imported suppression list (fixtures): a sender or a service record.
+        `source` may say what it stands for (a STOP keyword, the consent API), "fixture" otherwise."""
         if (sender is None) == (service_sid is None):
             raise InvalidInput("an opt-out record names exactly one of sender and messaging_service_sid")
-        record = OptOutRecord(account_sid, sender, service_sid, recipient, now, source=source)
+        if source not in SOURCES:
+            raise InvalidInput(f"source {source!r} must be one of {', '.join(SOURCES)}")
+        record = OptOutRecord(
+            account_sid, sender, service_sid, recipient, now, source=source, consent_source=consent_source
+        )
         key = record_key(record)
         if key not in self._records:
             self._writer.put(record)
         return self._records[key]
+
+    def lift(
+        self, account_sid: str, recipient: str, sender: str | None, service_sid: str | None
+    ) -> OptOutRecord | None:
+        """Remove one record (the operator's opt-in): a sender record, or a service record."""
+        if sender is not None:
+            return self._remove(_sender_key(account_sid, sender, recipient))
+        return self._remove(_service_key(account_sid, service_sid or "", recipient))
+
+    def record_consent(self, consent: Consent, now: datetime) -> None:
+        """Apply one consent of the Consent Management API to the block list.
+
+        opt-out: upsert the sender's or the service's record (an existing block keeps its start).
+        opt-in: "overrides STOP", as a START to that sender does: its record goes, and with it the
+        other record the same STOP made (a number's and its service's). Except on US toll-free
+        numbers, whose STOP is held by the carrier network ("Toll-free opt out handling is managed
+        at the network level in the US"): that keyword record stays.
+        """
+        sender, service_sid = consent.sender, consent.service_sid
+        if (sender is None) == (service_sid is None):
+            raise InvalidInput("a consent names exactly one of sender and messaging_service_sid")
+        key = (_sender_key(consent.account_sid, sender, consent.recipient) if sender is not None
+               else _service_key(consent.account_sid, service_sid, consent.recipient))  # type: ignore[arg-type]
+        existing = self._records.get(key)
+        if not consent.opt_in:
+            if existing is not None and _carrier_held(existing):
+                return  # blocked by the carrier already; Twilio's consent cannot change that
+            self._writer.put(OptOutRecord(
+                consent.account_sid, sender, service_sid, consent.recipient,
+                existing.created_at if existing is not None else now,
+                origin_sender=existing.origin_sender if existing is not None else None,
+                source="consent_api", consent_source=consent.source, date_of_consent=consent.date_of_consent,
+                correlation_id=consent.correlation_id,
+            ))
+            return
+        if sender is not None:
+            service_record = None
+            if consent.pool_service_sid is not None:
+                service_record = self._records.get(
+                    _service_key(consent.account_sid, consent.pool_service_sid, consent.recipient)
+                )
+            lifted = [existing]
+            # As a START to the number: its service's record goes too (if this number's STOP made it).
+            if service_record is not None and (existing is not None or service_record.origin_sender in (None, sender)):
+                lifted.append(service_record)
+        else:
+            origin = existing.origin_sender if existing is not None else None
+            lifted = [existing, self._records.get(_sender_key(consent.account_sid, origin, consent.recipient))
+                      if origin is not None else None]
+        for record in lifted:
+            if record is not None and not _carrier_held(record):
+                self._writer.remove(record)
 
     def list_(self, account_sid: str | None = None, recipient: str | None = None) -> list[OptOutRecord]:
         return [
@@ -196,13 +289,22 @@ class OptOutEngine:
         added = False
         key = _sender_key(inbound.account_sid, inbound.sender, inbound.recipient)
         if key not in self._records:
-            self._writer.put(OptOutRecord(inbound.account_sid, inbound.sender, None, inbound.recipient, now))
+            record = OptOutRecord(
+                inbound.account_sid, inbound.sender, None, inbound.recipient, now, message_sid=inbound.message_sid
+            )
+            self._writer.put(record)
             added = True
         if inbound.service_sid is not None:
             key = _service_key(inbound.account_sid, inbound.service_sid, inbound.recipient)
             if key not in self._records:
                 record = OptOutRecord(
-                    inbound.account_sid, None, inbound.service_sid, inbound.recipient, now, inbound.sender
+                    inbound.account_sid,
+                    None,
+                    inbound.service_sid,
+                    inbound.recipient,
+                    now,
+                    inbound.sender,
+                    message_sid=inbound.message_sid,
                 )
                 self._writer.put(record)
                 added = True

@@ -1,4 +1,4 @@
-"""Keyword tables and classification (reference section 1.1-1.2)."""
+"""Keyword tables and classification (support.twilio.com/hc/en-us/articles/223134027)."""
 
 from __future__ import annotations
 

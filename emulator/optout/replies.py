@@ -1,4 +1,4 @@
-"""Twilio's default auto-reply texts, verbatim (reference sections 1.4 and 2.2)."""
+"""Twilio's default auto-reply texts, verbatim (Twilio's opt-out keywords and toll-free articles)."""
 
 from __future__ import annotations
 

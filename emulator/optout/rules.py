@@ -1,4 +1,4 @@
-"""What each sender type does with keywords (reference section 2), as one table."""
+"""What each sender type does with keywords (README "Opt-out rules"), as one table."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
-from ..domain.models import Account, ApiKey, AutoReply, Message, MessagingService, Sender, StickySender
+from ..domain.models import Account, ApiKey, AutoReply, Contact, Message, MessagingService, Sender, StickySender
 from ..optout.engine import OptOutRecord, record_key
 from .base import from_data, to_data
 
@@ -50,8 +50,10 @@ class Table:
 
 # Parents before children: the order `load` returns records in.
 TABLES: dict[type, Table] = {
-    Account: Table("accounts", lambda r: {"sid": r.sid},
-                   exclude=("api_keys", "messages", "senders", "alpha_senders", "services", "auto_replies")),
+    Account: Table(
+        "accounts", lambda r: {"sid": r.sid},
+        exclude=("api_keys", "messages", "senders", "alpha_senders", "services", "auto_replies", "contacts"),
+    ),
     ApiKey: Table("api_keys", lambda r: {"sid": r.sid, "account_sid": r.account_sid}),
     Sender: Table("senders", lambda r: {"sid": r.sid, "account_sid": r.account_sid}),
     MessagingService: Table("services", lambda r: {"sid": r.sid, "account_sid": r.account_sid}, exclude=("sticky",)),
@@ -62,6 +64,7 @@ TABLES: dict[type, Table] = {
     Message: Table("messages", lambda r: {"sid": r.sid, "account_sid": r.account_sid, "seq": r.seq}, order="seq"),
     AutoReply: Table("auto_replies", lambda r: {"id": r.id, "account_sid": r.account_sid, "seq": r.seq}, order="seq"),
     OptOutRecord: Table("opt_outs", lambda r: {"key": "|".join(map(str, record_key(r)))}),
+    Contact: Table("contacts", lambda r: {"account_sid": r.account_sid, "contact_id": r.contact_id}),
 }
 # The primary key columns of each table (what a delete names).
 PRIMARY_KEYS = {
@@ -73,6 +76,7 @@ PRIMARY_KEYS = {
     "messages": ("sid",),
     "auto_replies": ("id",),
     "opt_outs": ("key",),
+    "contacts": ("account_sid", "contact_id"),
 }
 
 

@@ -61,6 +61,7 @@ class Delivery:
     error_code: int | None = None
     error_message: str | None = None
     replies: list[dict] = field(default_factory=list)  # messages the TwiML answer sent (or refused)
+    replay_of: int | None = None  # the delivery this one sent again (the sandbox's replay)
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class _Job:
     generation: int  # of the whole emulator: a full reset drops every job queued before it
     account_sid: str
     account_generation: int  # of its account: an account reset drops that account's jobs
-    run: Callable[[], None]
+    run: Callable[[], object]
 
 
 class Webhooks:
@@ -128,13 +129,28 @@ class Webhooks:
                 self._idle.wait(remaining)
             return True
 
+    def replay(self, delivery_id: int) -> bool:
+        """Send a recorded delivery's request again (a fresh idempotency token), and record the answer
+        as a new delivery. Its TwiML is not acted on: a replay shows what the app answers now."""
+        with self._lock:
+            original = next((d for d in self._deliveries if d.id == delivery_id), None)
+        if original is None:
+            return False
+        headers = {**original.headers, "I-Twilio-Idempotency-Token": str(uuid.uuid4())}
+        again = replace(original, id=0, headers=headers, attempted_at=self.emu.now(), status_code=None,
+                        response_body=None, duration_ms=None, error_code=None, error_message=None, replies=[],
+                        replay_of=original.id)
+        data = original.params if original.method != "GET" else None
+        self._enqueue(original.account_sid, original.message_sid, lambda: self._attempt(again, data))
+        return True
+
     @property
     def pending(self) -> int:
         with self._lock:
             return self._pending
 
     # -- events (published after each commit: only enqueue here) --------------------------------
-    def _on_status(self, message: Message) -> None:
+    def _on_status(self, message: Message, reason: str | None = None) -> None:
         """`message` is a snapshot at the status this callback reports."""
         if not message.status_callback:
             return
@@ -187,7 +203,7 @@ class Webhooks:
         return (account.settings.auth_token if account else None) or ""
 
     # -- queueing ---------------------------------------------------------------------------------
-    def _enqueue(self, account_sid: str, key: str, run: Callable[[], None]) -> None:
+    def _enqueue(self, account_sid: str, key: str, run: Callable[[], object]) -> None:
         """Queue a job (built lazily: a job dropped because its queue is full costs next to nothing)."""
         target = self._queues[zlib.crc32(key.encode()) % len(self._queues)]
         with self._lock:
@@ -264,11 +280,10 @@ class Webhooks:
             params=list(params),
             headers={},
             attempted_at=self.emu.now(),
-            error_code=HTTP_FAILURE,
         )
-        target = _origin(full_url)
         why = self._dead(full_url)
         if why is not None:  # nothing is sent (nor signed)
+            delivery.error_code = HTTP_FAILURE
             delivery.error_message = (
                 f"HTTP retrieval failure: {url}: {why} (not tried again within {UNREACHABLE_SECONDS:g}s)"
             )
@@ -286,34 +301,41 @@ class Webhooks:
         }
         if data is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
+        return self._attempt(delivery, data)
+
+    def _attempt(self, delivery: Delivery, data: list[tuple[str, str]] | None) -> tuple[Delivery, Any]:
+        """Make the request a delivery describes, record it and announce it."""
         import requests
         from urllib3.exceptions import NewConnectionError  # refused, unreachable, or a name that does not resolve
 
+        kind, url, method = delivery.kind, delivery.url, delivery.method
         response = None
         started = time.perf_counter()
         try:
             response = self._local.session.request(
-                method, full_url, data=data, headers=headers, timeout=self.timeout, allow_redirects=False
+                method, url, data=data, headers=delivery.headers, timeout=self.timeout, allow_redirects=False
             )
             delivery.status_code = response.status_code
             delivery.response_body = response.text[:MAX_RECORDED_BODY]
-            if 200 <= response.status_code < 300:
-                delivery.error_code = None
-            else:
+            if not 200 <= response.status_code < 300:
+                delivery.error_code = HTTP_FAILURE
                 delivery.error_message = f"HTTP retrieval failure: {url} answered {response.status_code}"
         except requests.Timeout:
+            delivery.error_code = HTTP_FAILURE
             delivery.error_message = f"HTTP retrieval failure: {url} timed out after {self.timeout:g}s"
         except requests.RequestException as exc:
+            delivery.error_code = HTTP_FAILURE
             delivery.error_message = f"HTTP retrieval failure: {url}: {type(exc).__name__}"
             reason = getattr(exc.args[0], "reason", None) if exc.args else None
             if isinstance(reason, NewConnectionError):
-                self._mark_unreachable(target, type(exc).__name__)
+                self._mark_unreachable(_origin(url), type(exc).__name__)
         delivery.duration_ms = round((time.perf_counter() - started) * 1000, 3)
+        sid = delivery.message_sid
         self._record(delivery)
         if delivery.error_code is not None:
-            log.warning("%s webhook for %s: %s", kind, message.sid, delivery.error_message)
+            log.warning("%s webhook for %s: %s", kind, sid, delivery.error_message)
         else:
-            log.info("%s webhook for %s delivered: %s %s -> %s", kind, message.sid, method, url, delivery.status_code)
+            log.info("%s webhook for %s delivered: %s %s -> %s", kind, sid, method, url, delivery.status_code)
         return delivery, response if delivery.error_code is None else None
 
     def _dead(self, url: str) -> str | None:
@@ -328,13 +350,15 @@ class Webhooks:
         self._unreachable[target] = (now + UNREACHABLE_SECONDS, why)
 
     def _record(self, delivery: Delivery) -> None:
+        """Keep the attempt and announce it (unless a reset came while it was on the wire)."""
         with self._lock:
             job = getattr(self._local, "job", None)  # None: recorded by the thread that caused it
             if job is not None and self._stale(job):
-                return  # the emulator was reset while this webhook was on the wire
+                return
             self._next_id += 1
             delivery.id = self._next_id
             self._deliveries.append(delivery)
+        self.emu.events.publish(events.WEBHOOK_ATTEMPTED, {"delivery": replace(delivery, replies=[])})
 
     def _converse(
         self, account: Account, inbound: Message, url: str, method: str, params: list[tuple[str, str]], token: str

@@ -1,4 +1,4 @@
-"""The form parameters of Twilio's webhooks (reference sections 6.4 and 7.1)."""
+"""The form parameters of Twilio's webhooks (Twilio's status callback and incoming-message docs)."""
 
 from __future__ import annotations
 

@@ -3,8 +3,9 @@ domain decides, serializers shape."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, Flask, current_app, redirect, request
 
+from ... import ui
 from ...domain.fixtures import load_fixture_data
 from ...errors import TimedOut
 from ..context import REQUESTS, emulator, webhooks
@@ -21,24 +22,38 @@ ENDPOINTS = {
     "POST /_emulator/inbound": "text the emulator as a handset (From, To, Body, Channel, MediaUrl)",
     "POST /_emulator/fixtures": "load a fixture document now",
     "GET /_emulator/messages": "every message, newest first (AccountSid, PageSize, PageToken)",
-    "GET /_emulator/requests": "Twilio-path requests since the reset, with the reason of each error",
+    "GET /_emulator/requests": "Twilio-path requests since the reset, with the reason of each error (AccountSid)",
     "GET /_emulator/errors": "errors raised inside the emulator (since: an id)",
     "GET /_emulator/opt-outs": "opt-out records (AccountSid, Recipient)",
     "GET /_emulator/auto-replies": "auto-replies sent to handsets (AccountSid)",
+    "GET /_emulator/contacts": "contacts of the Consent Management API (AccountSid)",
     "PUT /_emulator/accounts/{AccountSid}/settings": "per-account settings (RevealAuthToken)",
     "PUT /_emulator/services/{ServiceSid}/advanced-opt-out": "a Messaging Service's Advanced Opt-Out",
+    "GET /_emulator/senders": "every account's senders, with registration and country (AccountSid)",
+    "PUT /_emulator/senders/{Sid or address}": "a sender's registration (A2P 10DLC, toll-free) or country",
     "GET /_emulator/webhooks": "webhook deliveries (AccountSid, MessageSid, Kind)",
     "POST /_emulator/webhooks/wait": "wait until no webhook is pending (Timeout)",
     "POST /_emulator/messages/advance": "manual progression (MessageSid, AccountSid, Steps, UntilFinal)",
     "GET /_emulator/clock": "the emulator's time",
     "POST /_emulator/clock/advance": "move the clock (Seconds)",
     "GET|PUT|DELETE /_emulator/faults": "injected delivery failures",
+    "GET /_emulator/events": "server-sent events: messages, auto-replies, refused sends, opt-outs, webhooks, resets",
+    "GET /_emulator/conversations": "conversations, most recent first (AccountSid, Q, Before, PageSize)",
+    "GET /_emulator/conversations/{AccountSid}/{Party}/{Handset}": "one conversation (Before, PageSize)",
+    "GET /_emulator/conversations/{AccountSid}/{Party}/{Handset}/export": "as a test (format=toml|pytest)",
+    "GET /_emulator/refusals": "refused sends since the reset (AccountSid)",
+    "GET /_emulator/opt-outs/ledger": "opt-out records with the sends each refused (AccountSid, Recipient)",
+    "POST|DELETE /_emulator/opt-outs": "add or lift a record (AccountSid, Recipient, Sender|MessagingServiceSid)",
+    "POST /_emulator/webhooks/{id}/replay": "send a recorded webhook again",
 }
 
 
 @bp.get("")
 @bp.get("/")
 def index():  # noqa: ANN201
+    """The sandbox page for a browser; this index for API clients."""
+    if ui.wants_html(request):
+        return ui.home()
     return {"name": "twilio-emulator control API", "endpoints": ENDPOINTS}
 
 
@@ -90,7 +105,8 @@ def list_messages():  # noqa: ANN201
 
 @bp.get("/requests")
 def recent_requests():  # noqa: ANN201
-    return {"requests": list(current_app.extensions[REQUESTS])}
+    """Twilio-path requests since the reset (of one account's, with AccountSid), oldest first."""
+    return {"requests": current_app.extensions[REQUESTS].entries(schemas.account_filter())}
 
 
 @bp.get("/errors")
@@ -121,6 +137,17 @@ def auto_replies():  # noqa: ANN201
     return {"auto_replies": replies}
 
 
+@bp.get("/contacts")
+def contacts():  # noqa: ANN201
+    emu, account_sid = emulator(), schemas.account_filter()
+    with emu.uow.lock:
+        found = [
+            to_json.contact(c) for a in emu.state.accounts.values() if account_sid in (None, a.sid)
+            for c in a.contacts.values()
+        ]
+    return {"contacts": found}
+
+
 @bp.put("/accounts/<sid>/settings")
 def account_settings(sid: str):  # noqa: ANN201
     changed = emulator().accounts.update_settings(sid, schemas.payload())
@@ -130,6 +157,16 @@ def account_settings(sid: str):  # noqa: ANN201
 @bp.put("/services/<sid>/advanced-opt-out")
 def advanced_opt_out(sid: str):  # noqa: ANN201
     return to_json.advanced_opt_out(emulator().services.set_advanced_opt_out(sid, schemas.payload()))
+
+
+@bp.get("/senders")
+def list_senders():  # noqa: ANN201
+    return {"senders": [to_json.sender(s) for s in emulator().numbers.list_all(schemas.account_filter())]}
+
+
+@bp.put("/senders/<key>")
+def configure_sender(key: str):  # noqa: ANN201
+    return to_json.sender(emulator().numbers.configure(key, schemas.payload()))
 
 
 @bp.get("/webhooks")
@@ -185,5 +222,21 @@ def faults():  # noqa: ANN201
     return {"faults": [to_json.fault(f) for f in current]}
 
 
+def root():  # noqa: ANN201
+    """GET / (the URL the start banner prints first): a browser goes to the sandbox page; an API
+    client learns where the Twilio API and the control API are."""
+    from ... import __version__  # the package imports this module first
+
+    if ui.wants_html(request):
+        return redirect(ui.HOME)
+    return {
+        "name": "twilio-emulator",
+        "version": __version__,
+        "twilio_api": "/2010-04-01/Accounts/{AccountSid}/Messages.json (and the other Twilio paths, see the README)",
+        "control_api": "/_emulator",
+    }
+
+
 def register(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.add_url_rule("/", "root", root, methods=["GET"])

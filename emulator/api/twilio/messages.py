@@ -19,7 +19,7 @@ def create(AccountSid: str):  # noqa: N803, ANN201 - Twilio's path parameter nam
         from_=params.text(form, "From"),
         messaging_service_sid=params.text(form, "MessagingServiceSid"),
         body=params.text(form, "Body"),
-        media_urls=tuple(request.form.getlist("MediaUrl")) if "MediaUrl" in form else (),
+        media_urls=tuple(params.every("MediaUrl")) if "MediaUrl" in form else (),
         content_sid=params.text(form, "ContentSid"),
         status_callback=params.text(form, "StatusCallback"),
         smart_encoded=params.boolean(form, "SmartEncoded"),

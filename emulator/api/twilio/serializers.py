@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlencode
 
+from ...domain.consents import ItemResult
 from ...domain.models import ApiKey, Message, MessagingService, Sender
 from ...domain.paging import Page
 from ...domain.phone import SenderType
@@ -116,9 +117,9 @@ def short_code(s: Sender) -> dict:
         "short_code": s.address,
         "sid": s.sid,
         "sms_fallback_method": s.sms_fallback_method,
-        "sms_fallback_url": s.sms_fallback_url,
+        "sms_fallback_url": s.sms_fallback_url or None,  # unset: null (twilio-python's recorded fixture)
         "sms_method": s.sms_method,
-        "sms_url": s.sms_url,
+        "sms_url": s.sms_url or None,
         "uri": f"{account_path(s.account_sid)}/SMS/ShortCodes/{s.sid}.json",
     }
 
@@ -140,7 +141,7 @@ def new_key(k: ApiKey) -> dict:
 def page_2010(
     key: str, page: Page, records: list[dict], path: str, filters: dict[str, str], token: str | None = None
 ) -> dict:
-    """Twilio's 2010 page envelope: root-relative URIs carrying the filters (reference 6.5)."""
+    """Twilio's 2010 page envelope: root-relative URIs carrying the filters (Twilio's Message resource)."""
 
     def uri(page_number: int, token: str | None = None) -> str:
         query = {**filters, "PageSize": page.page_size, "Page": page_number}
@@ -255,3 +256,14 @@ def new_api_key(k: ApiKey) -> dict:
 def listed_api_key(k: ApiKey) -> dict:
     """A key in iam's list: `flags` instead of the policy."""
     return {**key(k), "flags": ["restricted"] if k.type == "restricted" else []}
+
+
+# -- accounts.twilio.com (v1) ----------------------------------------------------------------------
+def bulk_items(results: list[ItemResult]) -> dict:
+    """accounts.v1.bulk_consents / bulk_contacts: each item's outcome against its correlation_id."""
+    return {
+        "items": [
+            {"correlation_id": r.correlation_id, "error_code": r.error_code, "error_messages": list(r.error_messages)}
+            for r in results
+        ]
+    }
