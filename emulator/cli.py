@@ -308,8 +308,8 @@ def _banner(settings: Settings, server: str, port: int, restored: bool) -> str:
         "  point the SDK at it: emulator.testing.twilio_client(url, account_sid, token), see the README",
     ]
     if settings.control_token:
-        lines.append("  control API: requires the --control-token (Authorization: Bearer …; the client commands "
-                     "read $TWILIO_EMULATOR_CONTROL_TOKEN)")
+        lines.append("  control API: requires the --control-token (Authorization: Bearer …; the sandbox page asks "
+                     "for it once; the client commands read $TWILIO_EMULATOR_CONTROL_TOKEN)")
     elif settings.host in ("0.0.0.0", "::"):
         lines.append("  control API: open to anyone who can reach this port (README: Security model); "
                      "--control-token guards it")

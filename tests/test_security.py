@@ -156,6 +156,25 @@ def test_the_control_token_guards_every_control_request_but_health(serve, tmp_pa
     assert len(ControlClient(url).messages()) == 2
 
 
+def test_with_a_token_the_sandbox_pages_shells_load_but_their_data_needs_it(serve):
+    """A browser must load the page before it can ask for the token: the shells hold no data."""
+    url = serve("--control-token", "s3cret").url
+    _send(url)
+    html = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    for path in ("/", "/_emulator", "/_emulator/", "/_emulator/ui/opt-outs", "/_emulator/ui/static/sandbox.js"):
+        shell = requests.get(url + path, headers=html, timeout=5)
+        assert shell.status_code == 200 and A not in shell.text, path
+    # The data: parts (HTML), the JSON index, the event stream and the rest of the control API.
+    for path, headers in (("/_emulator/parts/conversations", html), ("/_emulator/parts/controls", html),
+                          ("/_emulator/", {}), ("/_emulator/events", {}), ("/_emulator/conversations", {})):
+        assert requests.get(url + path, headers=headers, timeout=5).status_code == 401, path
+    controls = requests.get(f"{url}/_emulator/parts/controls", headers={**html, "Authorization": "Bearer s3cret"},
+                            timeout=5)
+    assert controls.status_code == 200 and A in controls.text
+    # Only reads are open: a state change under /_emulator/ui is refused like any other.
+    assert requests.post(f"{url}/_emulator/ui/opt-outs", json={}, timeout=5).status_code == 401
+
+
 TOKEN = "t0ken-for-clients"
 SCENARIO = "fixtures/scenarios/long_code_stop_blocks_sends.toml"
 

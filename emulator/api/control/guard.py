@@ -6,7 +6,8 @@ what a web page the developer visits could make a browser send it:
 - an Origin that is not the emulator's own (a page's fetch or form, cross-site);
 - a form or text body on a state-changing request (what an HTML form sends without any preflight,
   in browsers that omit Origin);
-- with --control-token, a request without the token.
+- with --control-token, a request without the token (but liveness, and the sandbox page's shells:
+  they hold no data, and a browser must load the page before it can ask for the token).
 
 Twilio paths are left alone: they need an account's credentials, accept forms (as Twilio does) and
 are reached under Twilio's names through the proxy, the TLS port and compose aliases.
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
 
+from ... import ui
 from ...errors import Refused, TokenRequired
 from ...settings import Settings
 
@@ -31,6 +33,7 @@ SIMPLE_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-d
 JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json$")
 TOKEN_PARAM = "token"  # for EventSource, which cannot set headers: accepted on GET and HEAD only
 OPEN_PATHS = frozenset({f"{PREFIX}/health"})  # liveness stays open to probes that know no token
+UI_PREFIX = f"{PREFIX}/ui"  # the sandbox page's shells, CSS and JavaScript
 
 
 def hostname(host: str) -> str:
@@ -71,10 +74,24 @@ class ControlGuard:
         origin = request.headers.get("Origin")
         if origin is not None and not self._same_origin(origin, host):
             raise Refused(f"a page at {origin[:100]} may not use the control API (only the emulator's own pages)")
-        if self.token is not None and request.path not in OPEN_PATHS:
+        if self.token is not None and not self._open():
             self._check_token(self.token)
         if request.method not in SAFE_METHODS:
             self._check_body()
+
+    @staticmethod
+    def _open() -> bool:
+        """Whether a request needs no token: liveness, and reads of the sandbox page's shells (under
+        /_emulator/ui, and /_emulator/ for a browser), which hold no data: their data comes from
+        /_emulator/parts and the rest of the control API, which ask for the token."""
+        path = request.path
+        if path in OPEN_PATHS:
+            return True
+        if request.method not in ("GET", "HEAD"):
+            return False
+        if path == UI_PREFIX or path.startswith(UI_PREFIX + "/"):
+            return True
+        return path in (PREFIX, PREFIX + "/") and ui.wants_html(request)
 
     @staticmethod
     def _same_origin(origin: str, host: str) -> bool:
