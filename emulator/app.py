@@ -37,7 +37,6 @@ MAX_CONTENT_LENGTH = 1024 * 1024
 RECENT_REQUESTS = 200
 # Parameters of a refused Twilio request worth keeping in the request log (what a send said).
 LOGGED_PARAMS = ("To", "From", "MessagingServiceSid", "Body")
-MESSAGES_PATH = ("/Messages", "/Messages.json")
 
 
 class StrictFormParser(FormDataParser):
@@ -175,10 +174,14 @@ def request_log(app: Flask, emulator: Emulator) -> None:
 
     @app.after_request
     def remember(response: Response) -> Response:
-        if not request.path.startswith("/_emulator"):
-            entry = {"method": request.method, "path": request.path, "status": response.status_code,
+        path = request.path
+        if not path.startswith("/_emulator"):
+            entry = {"method": request.method, "path": path, "status": response.status_code,
                      "account_sid": _account_of_request(), "error_code": None, "error_message": None, "reason": None}
-            if response.status_code >= 400 and response.is_json:
+            created = g.get("created_message_sid")
+            if created is not None:
+                entry["message_sid"] = created
+            elif response.status_code >= 400 and response.is_json:
                 body = response.get_json(silent=True) or {}
                 entry["error_code"], entry["error_message"] = body.get("code"), body.get("message")
                 entry["reason"] = g.get("error_reason") or body.get("message")
@@ -187,8 +190,6 @@ def request_log(app: Flask, emulator: Emulator) -> None:
                         entry["params"] = {k: v for k, v in request.form.items() if k in LOGGED_PARAMS}
                     except HTTPException:  # the form itself was what was refused
                         pass
-            elif response.status_code == 201 and request.path.endswith(MESSAGES_PATH):
-                entry["message_sid"] = (response.get_json(silent=True) or {}).get("sid")
             log.append(entry)
         return response
 

@@ -31,6 +31,7 @@ def create(AccountSid: str):  # noqa: N803, ANN201 - Twilio's path parameter nam
     for flag in ("ProvideFeedback", "ForceDelivery", "SendAsMms"):
         params.boolean(form, flag)
     message = emulator().messages.create(g.account, req)
+    g.created_message_sid = message.sid  # the request log follows what becomes of it
     return serializers.message(message), 201
 
 
