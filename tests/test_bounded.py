@@ -87,3 +87,29 @@ def test_the_control_message_list_is_paged_by_key_across_accounts():
         for bad in ({"PageToken": "PA" + sids[0]}, {"PageSize": "0"}, {"PageSize": "1001"}):
             refused = requests.get(f"{server.url}/_emulator/messages", params=bad, timeout=5)
             assert refused.status_code == 400 and "error" in refused.json()
+
+
+def test_a_dead_target_whose_time_runs_out_mid_callback_is_not_sent_from_the_request_thread(monkeypatch):
+    """The request thread records a dead target's callback without sending it; if the target's
+    second is up a moment later, that must not make the request thread send it (it has no HTTP
+    session: the callback was lost and an error recorded)."""
+    from emulator.api.context import EXTENSION, WEBHOOKS
+    from emulator.app import create_app, shutdown
+
+    app = create_app(Settings())
+    webhooks = app.extensions[WEBHOOKS]
+    dead = "http://127.0.0.1:9/status"
+    webhooks._mark_unreachable("http://127.0.0.1:9", "ConnectionError")
+    looks = iter(["ConnectionError"])  # dead at the first look, alive at any later one
+    monkeypatch.setattr(webhooks, "_dead", lambda url: next(looks, None))
+    try:
+        created = app.test_client().post(f"/2010-04-01/Accounts/{AC}/Messages.json", auth=(AC, "token"),
+                                         data={"To": "+15551230001", "From": NUMBER, "Body": "hi",
+                                               "StatusCallback": dead})
+        created.close()  # the request is done: shutdown need not wait for it
+        assert created.status_code == 201
+        first = webhooks.list_(message_sid=created.get_json()["sid"])[0]
+        assert first.error_code == 11200 and "not tried again" in first.error_message
+        assert app.extensions[EXTENSION].errors.since(0) == []
+    finally:
+        shutdown(app)

@@ -155,10 +155,13 @@ class Webhooks:
         if not message.status_callback:
             return
         url, method = message.status_callback, message.status_callback_method
-        if not self._pending and self._dead(url):
+        why = None if self._pending else self._dead(url)
+        if why is not None:
             # Nothing is queued, so recording the failure here keeps every message's order, and
-            # spares a worker's wake-up: a dead target must cost the API nothing.
-            self._deliver("status-callback", message, url, method, payloads.status_callback(message), "")
+            # spares a worker's wake-up: a dead target must cost the API nothing. (Decided once:
+            # the target's time may be up a moment later, and this thread must not send.)
+            delivery = self._delivery("status-callback", message, url, method, payloads.status_callback(message))
+            self._not_sent(delivery, url, why)
             return
 
         def run() -> None:
@@ -269,27 +272,11 @@ class Webhooks:
     def _deliver(
         self, kind: str, message: Message, url: str, method: str, params: list[tuple[str, str]], token: str
     ) -> tuple[Delivery, Any]:
-        full_url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}" if method == "GET" else url
-        delivery = Delivery(
-            id=0,
-            kind=kind,
-            account_sid=message.account_sid,
-            message_sid=message.sid,
-            url=full_url,
-            method=method,
-            params=list(params),
-            headers={},
-            attempted_at=self.emu.now(),
-        )
+        delivery = self._delivery(kind, message, url, method, params)
+        full_url = delivery.url
         why = self._dead(full_url)
-        if why is not None:  # nothing is sent (nor signed)
-            delivery.error_code = HTTP_FAILURE
-            delivery.error_message = (
-                f"HTTP retrieval failure: {url}: {why} (not tried again within {UNREACHABLE_SECONDS:g}s)"
-            )
-            delivery.duration_ms = 0.0
-            self._record(delivery)
-            log.debug("%s webhook for %s: %s", kind, message.sid, delivery.error_message)
+        if why is not None:
+            self._not_sent(delivery, url, why)
             return delivery, None
         data = None if method == "GET" else params
         delivery.headers = headers = {
@@ -302,6 +289,31 @@ class Webhooks:
         if data is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
         return self._attempt(delivery, data)
+
+    def _delivery(self, kind: str, message: Message, url: str, method: str, params: list[tuple[str, str]]) -> Delivery:
+        """The record of an attempt, before it is made (a GET carries its parameters in its URL)."""
+        full_url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}" if method == "GET" else url
+        return Delivery(
+            id=0,
+            kind=kind,
+            account_sid=message.account_sid,
+            message_sid=message.sid,
+            url=full_url,
+            method=method,
+            params=list(params),
+            headers={},
+            attempted_at=self.emu.now(),
+        )
+
+    def _not_sent(self, delivery: Delivery, url: str, why: str) -> None:
+        """Record an attempt at a target that refused a connection moments ago: nothing is sent (nor signed)."""
+        delivery.error_code = HTTP_FAILURE
+        delivery.error_message = (
+            f"HTTP retrieval failure: {url}: {why} (not tried again within {UNREACHABLE_SECONDS:g}s)"
+        )
+        delivery.duration_ms = 0.0
+        self._record(delivery)
+        log.debug("%s webhook for %s: %s", delivery.kind, delivery.message_sid, delivery.error_message)
 
     def _attempt(self, delivery: Delivery, data: list[tuple[str, str]] | None) -> tuple[Delivery, Any]:
         """Make the request a delivery describes, record it and announce it."""
