@@ -370,7 +370,12 @@ class Webhooks:
             self._next_id += 1
             delivery.id = self._next_id
             self._deliveries.append(delivery)
-        self.emu.events.publish(events.WEBHOOK_ATTEMPTED, {"delivery": replace(delivery, replies=[])})
+        # Only a TwiML answer changes a delivery after this (its replies, a warning): announce a copy
+        # of those. The rest (failed, or status callbacks) are final: copying each would make a dead
+        # target cost the API time again.
+        final = delivery.error_code is not None or delivery.kind == "status-callback"
+        announced = delivery if final else replace(delivery, replies=[])
+        self.emu.events.publish(events.WEBHOOK_ATTEMPTED, {"delivery": announced})
 
     def _converse(
         self, account: Account, inbound: Message, url: str, method: str, params: list[tuple[str, str]], token: str
