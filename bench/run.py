@@ -57,12 +57,12 @@ def server(*args: str, app: str = "emulator", server: str = "werkzeug", ready_ti
         [PYTHON, str(HERE / "serve.py"), "--app", app, "--server", server, "--port", str(port), *args],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
-    info: dict[str, str] = {}
+    info: dict[str, str] = {"pid": str(process.pid)}
     wait_healthy(process, port, ready_timeout, f"{app} on {server}")
     if args and "--messages" in args:
         for line in process.stdout:  # PRELOAD line, printed before READY
             if line.startswith("PRELOAD"):
-                info = dict(item.split("=") for item in line.split()[1:])
+                info.update(item.split("=") for item in line.split()[1:])
                 break
     try:
         yield port, info
@@ -250,9 +250,9 @@ def fast_server(seconds: float) -> None:
         load(port, 16, 0.5)
         gran = load(port, 16, seconds)
         # State consistent: every 201 is one stored message (plus the warm-up's).
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        connection.request("GET", f"/_emulator/messages?AccountSid={ACCOUNT}")
-        stored = len(__import__("json").loads(connection.getresponse().read())["messages"])
+        from emulator.testing import ControlClient
+
+        stored = len(ControlClient(f"http://127.0.0.1:{port}").messages(ACCOUNT))
     ratio = gran["rps"] / werk["rps"]
     row("16 conn: werkzeug (default)", f"{werk['rps']:.0f} req/s, p99 {werk['p99']:.2f} ms")
     row("16 conn: granian (--server granian)", f"{gran['rps']:.0f} req/s, p99 {gran['p99']:.2f} ms, stored {stored} messages")
@@ -325,7 +325,7 @@ def sandbox(seconds: float) -> None:
 def event_latency(port: int, account: str, count: int) -> tuple[float, float]:
     """From sending POST /_emulator/inbound to reading its message_created event on a stream."""
     stream = socket.create_connection(("127.0.0.1", port))
-    stream.sendall(b"GET /_emulator/events HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n")
+    stream.sendall(b"GET /_emulator/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
     reader = stream.makefile("rb")
     while reader.readline() not in (b"\r\n", b""):  # status line and headers
         pass
@@ -442,31 +442,108 @@ def sqlite_store(seconds: float, tmp: Path) -> None:
     row("SQLite store create throughput (16 conn)", f"{sqlite['rps']:.0f} vs {memory['rps']:.0f} req/s memory ({ratio:.2f}x), errors {sqlite['errors']}", ">= 0.7x", ratio >= 0.7)
 
 
+def callback_throughput(label: str, callback: str, seconds: float) -> None:
+    """API throughput while every message's status callbacks go to `callback`, against none."""
+
+    def with_callback(index: int, n: int) -> str:
+        return urlencode({"To": f"+1555{index:03d}{n:04d}", "From": "+15557650001", "Body": "Benchmark",
+                          "StatusCallback": callback})
+
+    with server() as (port, _):
+        load(port, 16, 0.5)
+        runs = [(load(port, 16, seconds), load(port, 16, seconds, with_callback)) for _ in range(3)]
+    # Best of 3 alternating runs of each: other work on the machine only ever slows a run down.
+    plain = max((p for p, _ in runs), key=lambda r: r["rps"])
+    hooked = max((h for _, h in runs), key=lambda r: r["rps"])
+    ratio = hooked["rps"] / plain["rps"]
+    row(f"16 conn, every status callback to {label}", f"{hooked['rps']:.0f} vs {plain['rps']:.0f} req/s without "
+        f"({ratio:.2f}x, best of 3 alternating runs), p99 {hooked['p99']:.2f} ms", ">= 0.9x", ratio >= 0.9)
+
+
 def slow_webhooks(seconds: float) -> None:
-    """API throughput while every message's status callbacks go to a target that takes 2 s."""
     from emulator.testing import WebhookReceiver
 
     with WebhookReceiver() as receiver:
         receiver.respond("/slow", "", delay=2)
-        callback = receiver.url("/slow")
+        callback_throughput("a 2 s target", receiver.url("/slow"), seconds)
 
-        def with_callback(index: int, n: int) -> str:
-            return urlencode({"To": f"+1555{index:03d}{n:04d}", "From": "+15557650001", "Body": "Benchmark",
+
+def dead_webhooks(seconds: float) -> None:
+    with socket.socket() as probe:  # a port with nothing listening: connections are refused at once
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/status"
+    callback_throughput("a refusing port", dead, seconds)
+
+
+def rss_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def send_count(port: int, count: int, body_for, every: int, checkpoint) -> None:
+    """`count` creates on one connection at a time, calling checkpoint(n) after every `every`."""
+    buffer = bytearray()
+    sock = None
+    for n in range(count):
+        if sock is None:
+            sock = socket.create_connection(("127.0.0.1", port))
+        status, keep_alive = _exchange(sock, _request(body_for(0, n)), buffer)
+        if status != 201:
+            raise RuntimeError(f"create answered {status}")
+        if not keep_alive:
+            sock.close()
+            sock, buffer = None, bytearray()
+        if (n + 1) % every == 0:
+            checkpoint(n + 1)
+    if sock is not None:
+        sock.close()
+
+
+def slope(points: list[tuple[int, int]]) -> float:
+    """Least-squares slope of y over x."""
+    mean_x = statistics.fmean(x for x, _ in points)
+    mean_y = statistics.fmean(y for _, y in points)
+    return sum((x - mean_x) * (y - mean_y) for x, y in points) / sum((x - mean_x) ** 2 for x, _ in points)
+
+
+def memory_with_caps(count: int) -> None:
+    """RSS per send once the caps are full: sends with status callbacks under --max-messages 1000.
+    At each checkpoint the webhooks are drained first, so RSS shows what is kept, not what is queued."""
+    from emulator.testing import ControlClient, WebhookReceiver
+
+    with WebhookReceiver() as receiver, server("--max-messages", "1000") as (port, info):
+        callback = receiver.url("/status")
+        control = ControlClient(f"http://127.0.0.1:{port}")
+        pid = int(info["pid"])
+        samples: list[tuple[int, int]] = []
+
+        def body(_: int, n: int) -> str:
+            return urlencode({"To": f"+1555{n:07d}", "From": "+15557650001", "Body": "Benchmark message",
                               "StatusCallback": callback})
 
-        with server() as (port, _):
-            load(port, 16, 0.5)
-            plain = load(port, 16, seconds)
-            slow = load(port, 16, seconds, with_callback)
-    ratio = slow["rps"] / plain["rps"]
-    row("16 conn, every status callback to a 2 s target", f"{slow['rps']:.0f} vs {plain['rps']:.0f} req/s without ({ratio:.2f}x), p99 {slow['p99']:.2f} ms", ">= 0.9x", ratio >= 0.9)
+        def checkpoint(n: int) -> None:
+            control.wait_for_webhooks(timeout=120)
+            receiver.requests.clear()  # the receiver is in this process: keep it small too
+            samples.append((n, rss_bytes(pid)))
+
+        send_count(port, count, body, 500, checkpoint)
+        kept = (len(control.messages(limit=5000)), len(control.webhooks()))
+    second_half = [(n, rss) for n, rss in samples if n >= count // 2]
+    per_send = slope(second_half)
+    row(f"RSS per send, sends {count // 2:,}-{count:,} with callbacks, --max-messages 1000",
+        f"{per_send:.1f} bytes/send (RSS {samples[0][1] / 2**20:.0f} -> {samples[-1][1] / 2**20:.0f} MB; "
+        f"kept {kept[0]} messages, {kept[1]} webhook records)", "<= 50 bytes/send", per_send <= 50)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="shorter runs and a 100k scale test")
     parser.add_argument(
-        "--only", nargs="*", help="sections: http sustained sdk proxy plugin granian scale cold sqlite webhooks sandbox"
+        "--only", nargs="*",
+        help="sections: http sustained sdk proxy plugin granian scale cold sqlite webhooks memory sandbox",
     )
     args = parser.parse_args()
     seconds = 2.0 if args.quick else 5.0
@@ -483,7 +560,8 @@ def main() -> int:
         "scale": lambda: scale(seconds, size),
         "cold": lambda: cold_start(5 if args.quick else 9),
         "sqlite": lambda: sqlite_store(seconds, tmp),
-        "webhooks": lambda: slow_webhooks(seconds),
+        "webhooks": lambda: (slow_webhooks(seconds), dead_webhooks(seconds)),
+        "memory": lambda: memory_with_caps(20_000),
         "sandbox": lambda: sandbox(seconds),
     }
     for name, run in sections.items():

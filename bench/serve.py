@@ -53,6 +53,7 @@ def main() -> None:
     parser.add_argument("--db")
     parser.add_argument("--messages", type=int, default=0)
     parser.add_argument("--opt-outs", type=int, default=0)
+    parser.add_argument("--max-messages", type=int)
     parser.add_argument("--thread", type=int, default=0, help="of the messages, how many go to one handset")
     args = parser.parse_args()
     if args.server == "granian":
@@ -69,17 +70,18 @@ def main() -> None:
                 blocking_threads=8, factory=True, log_level="warning").serve()
         return
     from bare_app import create_bare_app
-    from werkzeug.serving import run_simple
 
     from emulator import Settings, create_app
-    from emulator.server import QuietRequestHandler, tune_gc
+    from emulator.server import EmulatorWSGIServer, QuietRequestHandler, tune_gc
 
-    app = create_app(Settings(db=args.db, log_level="WARNING")) if args.app == "emulator" else create_bare_app()
+    settings = Settings(db=args.db, max_messages=args.max_messages, log_level="WARNING")
+    app = create_app(settings) if args.app == "emulator" else create_bare_app()
     if args.messages or args.opt_outs:
         preload(app, args.messages, args.opt_outs, args.thread)
     tune_gc()  # as `twilio-emulator serve` does
     print("READY", flush=True)
-    run_simple("127.0.0.1", args.port, app, threaded=True, request_handler=QuietRequestHandler)
+    # The server `twilio-emulator serve` runs, for both apps.
+    EmulatorWSGIServer("127.0.0.1", args.port, app, QuietRequestHandler).serve_forever()
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ FILES = {
     "api.v2010": "twilio_api_v2010.json",
     "messaging.v1": "twilio_messaging_v1.json",
     "accounts.v1": "twilio_accounts_v1.json",
+    "iam.v1": "twilio_iam_v1.json",
 }
 
 

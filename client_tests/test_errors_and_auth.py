@@ -14,7 +14,7 @@ import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from client_tests.spec import assert_error, assert_matches
+from client_tests.spec import assert_error, assert_list_matches, assert_matches
 from emulator.testing import EmulatorHttpClient, twilio_client
 
 AUTH_MESSAGES = {"Authenticate", "Authentication Error - invalid username"}  # Twilio's two texts for 20003
@@ -207,50 +207,97 @@ def test_an_account_cannot_see_another_accounts_message(http, messages_url, base
 
 
 # -- API keys ---------------------------------------------------------------------------------------------
-def test_api_key_is_bound_on_first_use(http, messages_url, account, base_url):
-    key, secret = "SK" + secrets.token_hex(16), secrets.token_hex(16)
-    keyed = session((key, secret))
+def keyed_client(base_url: str, key: str, secret: str, account_sid: str) -> Client:
+    return Client(key, secret, account_sid=account_sid, http_client=EmulatorHttpClient(base_url))
 
-    created = keyed.post(messages_url, data={"To": TO, "From": FROM, "Body": "with a key"})
 
+def test_a_key_created_through_the_api_authenticates_for_its_account(base_url, account, client, http, messages_url):
+    created = http.post(f"{base_url}/2010-04-01/Accounts/{account[0]}/Keys.json", data={"FriendlyName": "ci"})
     assert created.status_code == 201, created.text
-    assert_matches(created.json(), "api.v2010.account.message")
-    assert created.json()["account_sid"] == account[0]
-    # The message belongs to the account: its own credentials see it, and the key lists it too.
-    assert [m["sid"] for m in http.get(messages_url).json()["messages"]] == [created.json()["sid"]]
-    assert [m["sid"] for m in keyed.get(messages_url).json()["messages"]] == [created.json()["sid"]]
-    # Another secret for the same key is refused.
-    assert_401(requests.get(messages_url, auth=(key, "another-secret")))
+    assert_matches(created.json(), "api.v2010.account.new_key")
+    key = client.new_keys.create(friendly_name="worker")  # the SDK's own call
+    assert key.sid.startswith("SK") and len(key.secret) == 32 and key.friendly_name == "worker"
 
-
-def test_api_key_bound_to_one_account_cannot_use_another(http, messages_url, base_url):
-    key, secret = "SK" + secrets.token_hex(16), secrets.token_hex(16)
-    assert requests.get(messages_url, auth=(key, secret)).status_code == 200  # binds to this account
-    b = new_account()
-
-    assert_error(requests.get(base_url + messages_path(b[0]), auth=(key, secret)), 20404, 404)
-
-
-def test_api_key_through_the_sdk(base_url, account, client):
-    key, secret = "SK" + secrets.token_hex(16), secrets.token_hex(16)
-    keyed = Client(key, secret, account_sid=account[0], http_client=EmulatorHttpClient(base_url))
-
-    message = keyed.messages.create(to=TO, from_=FROM, body="SDK with a key")
-
+    keyed = keyed_client(base_url, key.sid, key.secret, account[0])
+    message = keyed.messages.create(to=TO, from_=FROM, body="sent with a key")
     assert message.account_sid == account[0]
-    assert client.messages(message.sid).fetch().body == "SDK with a key"
+    assert client.messages(message.sid).fetch().body == "sent with a key"
+    service = keyed.messaging.v1.services.create(friendly_name="by key")  # /v1: the key's account
+    assert service.account_sid == account[0]
+    # Another secret for the same key is refused; so is the key on another account's path.
+    assert_401(requests.get(messages_url, auth=(key.sid, "another-secret")))
+    other = new_account()
+    assert http.get(base_url + messages_path(other[0])).status_code == 404  # the account's own token: 20404
+    session(other).get(base_url + messages_path(other[0]))  # the other account exists
+    assert_401(requests.get(base_url + messages_path(other[0]), auth=(key.sid, key.secret)))
 
 
-def test_api_key_works_on_v1_once_bound(http, messages_url, base_url, account):
-    key, secret = "SK" + secrets.token_hex(16), secrets.token_hex(16)
-    keyed = session((key, secret))
-    assert keyed.get(messages_url).status_code == 200  # binds to the account in the path
+def test_keys_are_listed_fetched_renamed_and_deleted_without_their_secret(base_url, account, client, http):
+    key = client.new_keys.create(friendly_name="old name")
+    keys_path = f"/2010-04-01/Accounts/{account[0]}/Keys.json"
+    listed = http.get(base_url + keys_path)
+    assert_list_matches(listed.json(), "/2010-04-01/Accounts/{AccountSid}/Keys.json")
+    assert [k["sid"] for k in listed.json()["keys"]] == [key.sid]
+    for body in listed.json()["keys"]:
+        assert_matches(body, "api.v2010.account.key")
+    fetched = http.get(f"{base_url}/2010-04-01/Accounts/{account[0]}/Keys/{key.sid}.json").json()
+    assert_matches(fetched, "api.v2010.account.key")
+    assert "secret" not in fetched
+    assert client.keys(key.sid).update(friendly_name="new name").friendly_name == "new name"
+    assert [k.friendly_name for k in client.keys.list()] == ["new name"]
+    assert_error(http.post(f"{base_url}/2010-04-01/Accounts/{account[0]}/Keys.json", data={"FriendlyName": "x" * 65}),
+                 20001, 400)
 
-    created = keyed.post(f"{base_url}/v1/Services", data={"FriendlyName": "by key"})
+    assert client.keys(key.sid).delete() is True
+    assert_401(requests.get(base_url + messages_path(account[0]), auth=(key.sid, key.secret)))
+    assert_error(http.get(f"{base_url}/2010-04-01/Accounts/{account[0]}/Keys/{key.sid}.json"), 20404, 404)
 
-    assert created.status_code == 201, created.text
-    assert created.json()["account_sid"] == account[0]
-    assert [s["sid"] for s in http.get(f"{base_url}/v1/Services").json()["services"]] == [created.json()["sid"]]
+
+def test_a_made_up_key_never_authenticates(base_url, account, messages_url, control):
+    made_up = "SK" + secrets.token_hex(16), secrets.token_hex(16)
+    assert_401(requests.get(messages_url, auth=made_up))
+    assert_401(requests.post(messages_url, auth=made_up, data={"To": TO, "From": FROM, "Body": "x"}))
+    assert_401(requests.post(f"{base_url}/v1/Services", auth=made_up, data={"FriendlyName": "x"}))
+    assert_401(requests.get(messages_url, auth=made_up))  # not bound by the first attempt either
+    assert "never issued" in control.requests()[-1]["reason"]
+
+
+def test_a_standard_key_may_not_manage_keys(base_url, account, client):
+    key = client.new_keys.create()
+    keyed = keyed_client(base_url, key.sid, key.secret, account[0])
+    with pytest.raises(TwilioRestException) as refused:
+        keyed.new_keys.create(friendly_name="from a standard key")
+    assert (refused.value.status, refused.value.code) == (401, 20003)
+    assert [k.sid for k in client.keys.list()] == [key.sid]
+
+
+def test_iam_v1_keys_through_the_sdk(base_url, account, client, http):
+    iam = client.iam.v1
+    key = iam.new_api_key.create(account_sid=account[0], friendly_name="v1")
+    restricted = iam.new_api_key.create(account_sid=account[0], key_type="restricted",
+                                        policy={"allow": ["/twilio/messaging/messages/read"]})
+    assert restricted.policy == {"allow": ["/twilio/messaging/messages/read"]}
+    keyed = keyed_client(base_url, key.sid, key.secret, account[0])
+    assert keyed.messages.create(to=TO, from_=FROM, body="v1 key").account_sid == account[0]
+
+    raw = http.post(f"{base_url}/v1/Keys", data={"AccountSid": account[0], "FriendlyName": "raw"})
+    assert raw.status_code == 201, raw.text
+    assert_matches(raw.json(), "iam.v1.new_key")
+    listed = http.get(f"{base_url}/v1/Keys", params={"AccountSid": account[0]}).json()
+    assert_list_matches(listed, "/v1/Keys", prefix="iam.v1")
+    for body in listed["keys"]:
+        assert_matches(body, "iam.v1.get_keys")
+    assert [k.sid for k in iam.get_api_keys.list(account_sid=account[0])] == [key.sid, restricted.sid, raw.json()["sid"]]
+    assert_matches(http.get(f"{base_url}/v1/Keys/{key.sid}").json(), "iam.v1.key")
+    assert iam.api_key(key.sid).update(friendly_name="renamed").friendly_name == "renamed"
+    assert iam.api_key(key.sid).delete() is True
+    assert_401(requests.get(base_url + messages_path(account[0]), auth=(key.sid, key.secret)))
+    # Another account's keys cannot be listed or created with these credentials.
+    other = new_account()[0]
+    assert_401(http.get(f"{base_url}/v1/Keys", params={"AccountSid": other}))
+    assert_401(http.post(f"{base_url}/v1/Keys", data={"AccountSid": other}))
+    assert_error(http.post(f"{base_url}/v1/Keys", data={}), 20001, 400)
+    assert_error(http.post(f"{base_url}/v1/Keys", data={"AccountSid": account[0], "KeyType": "main"}), 20001, 400)
 
 
 # -- malformed requests never give 500 ------------------------------------------------------------------------

@@ -123,6 +123,28 @@ def test_failing_callback_target_does_not_change_the_message(client, control, ac
     assert [d["error_code"] for d in deliveries] == [11200, 11200, 11200]
 
 
+def test_callbacks_to_a_refusing_port_each_fail_and_the_port_is_tried_again_a_second_later(client, control, account):
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/status"
+    sids = [client.messages.create(to=HANDSET, from_=NUMBER, body=f"{i}", status_callback=dead).sid for i in range(5)]
+    control.wait_for_webhooks()
+    deliveries = control.webhooks(account_sid=account[0], kind="status-callback")
+    # Every callback is attempted and recorded as Twilio's 11200; right after a refusal the same
+    # target fails at once (a dead port must not slow the API), saying so.
+    assert sorted(d["message_sid"] for d in deliveries) == sorted(sids * 3)
+    assert {d["error_code"] for d in deliveries} == {11200}
+    assert any("not tried again" not in d["error_message"] for d in deliveries)
+    assert any("not tried again within 1s" in d["error_message"] for d in deliveries)
+    time.sleep(1.5)
+    later = client.messages.create(to=HANDSET, from_=NUMBER, body="later", status_callback=dead)
+    control.wait_for_webhooks()
+    first = control.webhooks(message_sid=later.sid)[0]
+    assert first["error_code"] == 11200 and "not tried again" not in first["error_message"]
+
+
 # -- which URL -------------------------------------------------------------------------------------
 
 

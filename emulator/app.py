@@ -23,6 +23,7 @@ from werkzeug.wsgi import ClosingIterator
 from . import ui
 from .api import control, twilio
 from .api.context import EXTENSION, GATE, REQUESTS, WEBHOOKS
+from .api.control import guard as control_guard
 from .api.control import live, sandbox
 from .api.errors import register_error_handlers
 from .domain import events
@@ -208,9 +209,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         timeout=settings.webhook_timeout,
         workers=settings.webhook_workers,
         queue_size=settings.webhook_queue_size,
+        keep=settings.webhook_log_cap,
     )
     events.log_events(emulator.events)
     register_error_handlers(app)
+    control_guard.register(app, settings)
     request_log(app, emulator)
     twilio.register(app)
     control.register(app)

@@ -18,7 +18,7 @@ import urllib.request
 from . import __version__
 from .envvars import FORMATS, SDKS
 from .errors import EmulatorInputError
-from .settings import Settings, parse_accounts
+from .settings import Settings, parse_accounts, parse_api_keys
 
 DEFAULT_URL = "http://127.0.0.1:4010"
 
@@ -29,8 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="A local Twilio Messaging emulator with Twilio's opt-out rules (STOP/START/HELP, error 21610). "
         "Point the official Twilio SDKs at it instead of api.twilio.com.",
         epilog="Every serve option can also be set by environment: TWILIO_EMULATOR_HOST, _PORT, _ACCOUNTS "
-        "(SID:TOKEN,...), _STRICT_ACCOUNTS, _STRICT_SENDERS, _FIXTURES, _DB, _MAX_MESSAGES, _LOG_LEVEL, "
-        "_WEBHOOK_TIMEOUT, _WEBHOOK_WORKERS, _PROXY, _PROXY_PORT, _TLS, _TLS_PORT, _CA_DIR.",
+        "(SID:TOKEN,...), _API_KEYS (SK:SECRET:AC,...), _STRICT_ACCOUNTS, _STRICT_SENDERS, _FIXTURES, _DB, "
+        "_MAX_MESSAGES, _MAX_WEBHOOKS, _LOG_LEVEL, _CONTROL_TOKEN, _ALLOW_HOSTS (NAME,...), _WEBHOOK_TIMEOUT, "
+        "_WEBHOOK_WORKERS, _PROXY, _PROXY_PORT, _TLS, _TLS_PORT, _CA_DIR.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -47,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--strict-accounts", action="store_true", default=None, help="accept only declared accounts")
     serve.add_argument(
+        "--api-key",
+        action="append",
+        metavar="SK:SECRET:AC",
+        help="declare an API key, its secret and its account (repeatable); only declared keys and keys "
+        "created through the Keys API authenticate",
+    )
+    serve.add_argument(
         "--strict-senders",
         action="store_true",
         default=None,
@@ -58,10 +66,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default INFO")
     serve.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        help="require this token on every control-API request (Authorization: Bearer TOKEN), for a sandbox "
+        "others can reach; the client commands send $TWILIO_EMULATOR_CONTROL_TOKEN",
+    )
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        metavar="NAME",
+        help="a host name the control API answers to besides its address, localhost and IP addresses "
+        "(repeatable; a container or compose service name; '*' for any)",
+    )
+    serve.add_argument(
         "--max-messages",
         type=int,
         metavar="N",
-        help="keep at most N messages, evicting the oldest (opt-out records are never evicted); default: no cap",
+        help="keep at most N messages and N auto-replies, evicting the oldest (opt-out records are never "
+        "evicted); default: no cap",
+    )
+    serve.add_argument(
+        "--max-webhooks",
+        type=int,
+        metavar="N",
+        help="keep at most N webhook attempts for inspection, evicting the oldest "
+        "(default: 4 x --max-messages when that is set, else no cap)",
     )
     serve.add_argument(
         "--server",
@@ -99,6 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="directory of the local CA, created on first use (default: a per-user data directory)",
     )
 
+    def token_option(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "--control-token", metavar="TOKEN",
+            help="the emulator's --control-token (default $TWILIO_EMULATOR_CONTROL_TOKEN)",
+        )
+
     def client_command(name: str, help: str) -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=help)
         command.add_argument(
@@ -106,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"the running emulator (default $TWILIO_EMULATOR_URL or {DEFAULT_URL})",
         )
         command.add_argument("--json", action="store_true", help="print JSON for scripts instead of a table")
+        token_option(command)
         return command
 
     healthcheck = client_command(
@@ -166,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--files-dir", metavar="DIR", help="where to write the CA copy and trust bundles the variables name "
         "(default: a per-user cache directory)",
     )
+    token_option(env)
     scenarios = sub.add_parser("scenarios", help="run scenario files (*.toml) and print a line per scenario")
     scenarios.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or directories of them")
     scenarios.add_argument(
@@ -173,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
         "account of its own and removes it at the end, so the emulator is left as found",
     )
     scenarios.add_argument("--json", action="store_true", help="print JSON results")
+    token_option(scenarios)
     return parser
 
 
@@ -185,11 +223,15 @@ def serve(args: argparse.Namespace) -> int:
             port=args.port,
             accounts=parse_accounts(args.account) if args.account else None,
             strict_accounts=args.strict_accounts,
+            api_keys=parse_api_keys(args.api_key) if args.api_key else None,
             strict_senders=args.strict_senders,
             fixtures=args.fixtures,
             db=args.db,
             max_messages=args.max_messages,
+            max_webhooks=args.max_webhooks,
             log_level=args.log_level,
+            control_token=args.control_token,
+            allow_hosts=tuple(args.allow_host) if args.allow_host else None,
             webhook_timeout=args.webhook_timeout,
             webhook_workers=args.webhook_workers,
             proxy=args.proxy,
@@ -206,14 +248,12 @@ def serve(args: argparse.Namespace) -> int:
                 settings = settings.with_(port=_free_port(settings.host))
             server = None
         else:
-            from werkzeug.serving import WSGIRequestHandler, make_server
-
-            from .server import PlainLogRequestHandler
+            from .server import EmulatorWSGIServer, PlainLogRequestHandler, RequestHandler
 
             # werkzeug colours its request lines; only a terminal shows colours, anywhere else
             # they are escape codes in the text.
-            handler = WSGIRequestHandler if sys.stderr.isatty() else PlainLogRequestHandler
-            server = make_server(settings.host, settings.port, app, threaded=True, request_handler=handler)
+            handler = RequestHandler if sys.stderr.isatty() else PlainLogRequestHandler
+            server = EmulatorWSGIServer(settings.host, settings.port, app, handler)
         listeners = None
         if settings.proxy or settings.tls:
             from .proxy import start_listeners
@@ -267,6 +307,12 @@ def _banner(settings: Settings, server: str, port: int, restored: bool) -> str:
         f"  sandbox page and control API: {url}/_emulator/",
         "  point the SDK at it: emulator.testing.twilio_client(url, account_sid, token), see the README",
     ]
+    if settings.control_token:
+        lines.append("  control API: requires the --control-token (Authorization: Bearer …; the sandbox page asks "
+                     "for it once; the client commands read $TWILIO_EMULATOR_CONTROL_TOKEN)")
+    elif settings.host in ("0.0.0.0", "::"):
+        lines.append("  control API: open to anyone who can reach this port (README: Security model); "
+                     "--control-token guards it")
     if settings.db and restored:
         ignored = " (fixture edits are ignored while it holds state; a reset reloads them)" if settings.fixtures else ""
         lines.append(f"  state: restored from {settings.db}{ignored}")
@@ -343,7 +389,7 @@ def _control(args: argparse.Namespace, action) -> int:  # noqa: ANN001
     from .testing import ControlClient, EmulatorError
 
     try:
-        result = action(ControlClient(args.url))
+        result = action(ControlClient(args.url, token=args.control_token))
     except requests.ConnectionError:
         print(
             f"twilio-emulator: no emulator at {args.url} (start one with `twilio-emulator serve`, or name yours "
@@ -406,7 +452,7 @@ def messages(args: argparse.Namespace) -> int:
 
         return _control(args, refused)
     columns = ["sid", "date_created", "direction", "status", "from", "to", "error_code", "body"]
-    return _control(args, lambda c: (c.messages(args.account)[: args.limit], columns))
+    return _control(args, lambda c: (c.messages(args.account, limit=args.limit), columns))
 
 
 def requests_(args: argparse.Namespace) -> int:
@@ -482,7 +528,7 @@ def env(args: argparse.Namespace) -> int:
     from .envvars import EnvError, fetch_info, render, variables
 
     try:
-        values = variables(args.sdk, fetch_info(args.url), args.url, args.files_dir)
+        values = variables(args.sdk, fetch_info(args.url, args.control_token), args.url, args.files_dir)
         print(render(values, args.format))
     except EnvError as exc:
         print(f"twilio-emulator: {exc}", file=sys.stderr)
@@ -499,7 +545,7 @@ def scenarios(args: argparse.Namespace) -> int:
     from .scenarios import run_paths
 
     try:
-        results = run_paths(args.paths, args.url)
+        results = run_paths(args.paths, args.url, args.control_token)
     except requests.ConnectionError:
         print(f"twilio-emulator: no emulator at {args.url}", file=sys.stderr)
         return 1

@@ -49,12 +49,17 @@ def default_files_dir() -> Path:
     return base / "env"
 
 
-def fetch_info(url: str) -> dict:
-    """Ask the emulator at `url` for its proxy, TLS port and CA (GET /_emulator/proxy)."""
+def fetch_info(url: str, token: str | None = None) -> dict:
+    """Ask the emulator at `url` for its proxy, TLS port and CA (GET /_emulator/proxy); `token`:
+    its --control-token (default $TWILIO_EMULATOR_CONTROL_TOKEN)."""
     import requests
 
+    from .testing import BearerAuth, control_token
+
+    token = control_token(token)
     try:
-        response = requests.get(f"{url.rstrip('/')}/_emulator/proxy", timeout=10)
+        response = requests.get(f"{url.rstrip('/')}/_emulator/proxy", timeout=10,
+                                auth=BearerAuth(token) if token else None)
     except requests.RequestException as exc:
         raise EnvError(f"no emulator at {url} ({exc.__class__.__name__}): start one with "
                        "`twilio-emulator serve --proxy`") from None
@@ -62,7 +67,9 @@ def fetch_info(url: str) -> dict:
         raise EnvError(f"the emulator at {url} runs without its proxy or TLS port: restart it with "
                        "`twilio-emulator serve --proxy` (or --tls)")
     if response.status_code != 200:
-        raise EnvError(f"the emulator at {url} answered {response.status_code} to GET /_emulator/proxy")
+        reason = response.json().get("error", "") if response.headers.get("Content-Type") == "application/json" else ""
+        raise EnvError(f"the emulator at {url} answered {response.status_code} to GET /_emulator/proxy"
+                       + (f": {reason}" if reason else ""))
     return response.json()
 
 

@@ -298,3 +298,11 @@ class UnknownResource(EmulatorInputError):
 
 class TimedOut(EmulatorInputError):
     """What the request waits for did not happen in time."""
+
+
+class Refused(EmulatorInputError):
+    """A control request the emulator will not serve from where it came (a web page's, a foreign Host)."""
+
+
+class TokenRequired(EmulatorInputError):
+    """--control-token is set and the request did not carry it."""

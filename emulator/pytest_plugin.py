@@ -3,7 +3,8 @@
 - `twilio_emulator_settings` (session, override it to configure the in-process emulator)
 - `twilio_emulator_server` (session): one emulator per test process (so per pytest-xdist worker)
   on 127.0.0.1 and a free port; or, only when asked with --twilio-emulator-url or the ini option
-  twilio_emulator_url, a running one (TWILIO_EMULATOR_URL is the CLI's and is not read here)
+  twilio_emulator_url, a running one (TWILIO_EMULATOR_URL is the CLI's and is not read here),
+  with its --control-token from --twilio-emulator-control-token or $TWILIO_EMULATOR_CONTROL_TOKEN
 - `twilio_emulator` (function): state reset before the test; returns the ControlClient. With a
   running emulator nothing is reset: the test's account is its own, and is reset after the test
 - `twilio_client` (function): the official twilio.rest.Client with an account of its own
@@ -33,6 +34,7 @@ from .testing import twilio_client as make_client
 URL_OPTION = "--twilio-emulator-url"
 URL_INI = "twilio_emulator_url"
 CLI_URL_ENV = "TWILIO_EMULATOR_URL"  # the CLI's: named in the report header, never read here
+TOKEN_OPTION = "--twilio-emulator-control-token"
 PATCH_OPTION = "--twilio-patch"
 # The control client and the last error id when the test's emulator was reset.
 ERRORS_SEEN = pytest.StashKey[tuple[ControlClient, int]]()
@@ -50,6 +52,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="URL",
         help="test against the running emulator at URL instead of one per test process: each test uses an "
         f"account of its own and resets only that (also the ini option {URL_INI}; not with pytest-xdist -n)",
+    )
+    group.addoption(
+        TOKEN_OPTION,
+        default=None,
+        help="the --control-token of the emulator at --twilio-emulator-url (env TWILIO_EMULATOR_CONTROL_TOKEN)",
     )
     group.addoption(
         PATCH_OPTION,
@@ -96,9 +103,9 @@ def pytest_report_header(config: pytest.Config) -> str:
 class _External:
     """An emulator that someone else runs (a container, `make run`)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, token: str | None) -> None:
         self.url = url.rstrip("/")
-        self.control = ControlClient(self.url)
+        self.control = ControlClient(self.url, token=token)
 
     def stop(self) -> None:
         pass
@@ -115,7 +122,8 @@ def twilio_emulator_server(
     request: pytest.FixtureRequest, twilio_emulator_settings: Settings
 ) -> Iterator[EmulatorServer | _External]:
     url = external_url(request.config)
-    server = _External(url) if url else EmulatorServer(twilio_emulator_settings).start()
+    token = request.config.getoption(TOKEN_OPTION)
+    server = _External(url, token) if url else EmulatorServer(twilio_emulator_settings).start()
     yield server
     server.stop()
 
@@ -280,7 +288,7 @@ class ScenarioItem(pytest.Item):
             server = self.config.stash[SCENARIO_SERVER] = _session_server(self.config)
         scenario = scenarios.load(self.path)
         with WebhookReceiver() as receiver:
-            result = scenarios.run(scenario, server.url, receiver=receiver)
+            result = scenarios.run(scenario, server.url, receiver=receiver, control_token=server.control.token or "")
         if not result.passed:
             raise ScenarioFailed(result.report())
 
@@ -300,7 +308,7 @@ class ScenarioFailed(AssertionError):
 def _session_server(config: pytest.Config):  # noqa: ANN202
     url = external_url(config)
     if url:
-        return _External(url)
+        return _External(url, config.getoption(TOKEN_OPTION))
     server = EmulatorServer().start()
     config.add_cleanup(server.stop)
     return server

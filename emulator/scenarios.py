@@ -153,12 +153,16 @@ def load(path: str | Path) -> Scenario:
     )
 
 
-def run(scenario: Scenario, base_url: str, webhook_url: str | None = None, receiver: Any = None) -> ScenarioResult:
+def run(
+    scenario: Scenario, base_url: str, webhook_url: str | None = None, receiver: Any = None,
+    control_token: str | None = None,
+) -> ScenarioResult:
     """Run one scenario in an account of its own, reset (removed) at the end: the emulator is left
     as it was found, so a sandbox others use is safe. `receiver` (emulator.testing.WebhookReceiver)
-    answers "$webhooks" URLs; without one, scenarios that use webhooks fail with a clear error."""
+    answers "$webhooks" URLs; without one, scenarios that use webhooks fail with a clear error.
+    `control_token`: the emulator's --control-token (default $TWILIO_EMULATOR_CONTROL_TOKEN)."""
     result = ScenarioResult(scenario.name, scenario.path)
-    runner = _Runner(base_url.rstrip("/"), receiver)
+    runner = _Runner(base_url.rstrip("/"), receiver, control_token)
     try:
         runner.setup(scenario)
         for i, step in enumerate(scenario.steps, 1):
@@ -189,7 +193,12 @@ def _replace_placeholders(value: Any, webhooks: str | None) -> Any:
 
 
 class _Runner:
-    def __init__(self, base_url: str, receiver: Any) -> None:
+    def __init__(self, base_url: str, receiver: Any, control_token: str | None = None) -> None:
+        from .testing import BearerAuth
+        from .testing import control_token as resolve_token
+
+        token = resolve_token(control_token)
+        self.control_auth = BearerAuth(token) if token else None
         self.base = base_url
         self.receiver = receiver
         self.webhooks = receiver.url("").rstrip("/") if receiver is not None else None
@@ -200,7 +209,8 @@ class _Runner:
         self.last_sid: str | None = None
 
     def control(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        return self.session.request(method, f"{self.base}/_emulator{path}", timeout=30, **kwargs)
+        return self.session.request(method, f"{self.base}/_emulator{path}", timeout=30, auth=self.control_auth,
+                                    **kwargs)
 
     def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         return self.session.request(method, f"{self.base}/2010-04-01/Accounts/{self.sid}{path}", timeout=30, **kwargs)
@@ -414,9 +424,12 @@ class _Runner:
                     fail(f"webhook {i}: expected no {name}, got {request.form[name]!r}")
 
 
-def run_paths(paths: list[str | Path], base_url: str | None = None) -> list[ScenarioResult]:
-    """Run scenario files (directories are searched for *.toml) against base_url, or a fresh
-    in-process emulator when none is given. A webhook receiver is started for them."""
+def run_paths(
+    paths: list[str | Path], base_url: str | None = None, control_token: str | None = None
+) -> list[ScenarioResult]:
+    """Run scenario files (directories are searched for *.toml) against base_url (with its
+    control_token, if any), or a fresh in-process emulator when none is given. A webhook receiver
+    is started for them."""
     from .testing import EmulatorServer, WebhookReceiver
 
     files: list[Path] = []
@@ -433,7 +446,8 @@ def run_paths(paths: list[str | Path], base_url: str | None = None) -> list[Scen
                 except ScenarioError as exc:
                     results.append(ScenarioResult(file.stem, str(file), error=str(exc)))
                     continue
-                results.append(run(scenario, url, receiver=receiver))
+                token = control_token if server is None else ""
+                results.append(run(scenario, url, receiver=receiver, control_token=token))
     finally:
         if server is not None:
             server.stop()

@@ -13,6 +13,7 @@ from typing import Any
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}\Z")
+API_KEY_SID = re.compile(r"^SK[0-9a-fA-F]{32}\Z")
 
 
 @dataclass(frozen=True)
@@ -22,11 +23,19 @@ class Settings:
     # Declared accounts as (AccountSid, AuthToken); others are created on first use unless strict_accounts.
     accounts: tuple[tuple[str, str], ...] = ()
     strict_accounts: bool = False  # only declared accounts authenticate
+    # Declared API keys as (SK…, secret, AccountSid): standard keys of that account.
+    api_keys: tuple[tuple[str, str, str], ...] = ()
     strict_senders: bool = False  # default for new accounts: 21606 for a From the account does not own
     fixtures: str | None = None  # JSON seed file loaded at start and at every reset
     db: str | None = None  # SQLite file that keeps all state across restarts; None keeps it in memory
     max_messages: int | None = None  # keep at most this many messages (oldest evicted); None: no cap
+    # Webhook attempts kept for GET /_emulator/webhooks; None: 4 per kept message (no cap without one).
+    max_webhooks: int | None = None
     log_level: str = "INFO"
+    # The control API (/_emulator): a token every request must carry (Authorization: Bearer), and
+    # the Host names it answers besides its own address, localhost and IP addresses ("*": any).
+    control_token: str | None = None
+    allow_hosts: tuple[str, ...] = ()
     webhook_timeout: float = 15.0  # seconds before a webhook counts as failed (11200)
     webhook_workers: int = 4  # background delivery threads
     webhook_queue_size: int = 10000  # pending webhooks kept before new ones are dropped
@@ -43,17 +52,36 @@ class Settings:
                 raise ValueError(f"account {sid!r}: an AccountSid is AC followed by 32 hex digits")
             if not token:
                 raise ValueError(f"account {sid}: the auth token is empty")
+        for key, secret, account in self.api_keys:
+            if not API_KEY_SID.match(key):
+                raise ValueError(f"API key {key!r}: an API key SID is SK followed by 32 hex digits")
+            if not secret:
+                raise ValueError(f"API key {key}: the secret is empty")
+            if not ACCOUNT_SID.match(account):
+                raise ValueError(f"API key {key}: {account!r} is not an AccountSid (AC followed by 32 hex digits)")
         for name in ("port", "proxy_port", "tls_port"):
             value = getattr(self, name)
             if value is not None and not 0 <= value <= 65535:
                 raise ValueError(f"{name} {value} is out of range 0-65535")
-        if self.max_messages is not None and self.max_messages < 1:
-            raise ValueError("max_messages must be at least 1")
+        for name in ("max_messages", "max_webhooks"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.control_token is not None and (not self.control_token.strip() or len(self.control_token) > 512):
+            raise ValueError("the control token must be 1 to 512 characters, not only spaces")
         if self.log_level.upper() not in LOG_LEVELS:
             raise ValueError(f"log level {self.log_level!r} is not one of {', '.join(LOG_LEVELS)}")
         object.__setattr__(self, "log_level", self.log_level.upper())
         if self.webhook_timeout <= 0 or self.webhook_workers < 1 or self.webhook_queue_size < 1:
             raise ValueError("webhook_timeout, webhook_workers and webhook_queue_size must be positive")
+
+    @property
+    def webhook_log_cap(self) -> int | None:
+        """How many webhook attempts are kept: max_webhooks, else enough for the kept messages'
+        status callbacks and inbound webhooks (about three per message)."""
+        if self.max_webhooks is not None:
+            return self.max_webhooks
+        return 4 * self.max_messages if self.max_messages is not None else None
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -65,8 +93,10 @@ class Settings:
             value = getattr(self, f.name)
             if value is None:
                 continue
-            if f.name == "accounts":
-                value = ",".join(f"{sid}:{token}" for sid, token in value)
+            if f.name in ("accounts", "api_keys"):
+                value = ",".join(":".join(parts) for parts in value)
+            elif f.name == "allow_hosts":
+                value = ",".join(value)
             elif isinstance(value, bool):
                 value = "true" if value else "false"
             env[f"TWILIO_EMULATOR_{f.name.upper()}"] = str(value)
@@ -83,6 +113,10 @@ class Settings:
             kind = str(f.type).removesuffix(" | None")
             if f.name == "accounts":
                 values[f.name] = parse_accounts(raw.split(","))
+            elif f.name == "api_keys":
+                values[f.name] = parse_api_keys(raw.split(","))
+            elif f.name == "allow_hosts":
+                values[f.name] = tuple(h.strip() for h in raw.split(",") if h.strip())
             elif kind == "bool":
                 values[f.name] = raw.strip().lower() in {"1", "true", "yes", "on"}
             elif kind in ("int", "float"):
@@ -107,4 +141,19 @@ def parse_accounts(items: list[str]) -> tuple[tuple[str, str], ...]:
         if not sep:
             raise ValueError(f"account {item!r}: expected ACCOUNT_SID:AUTH_TOKEN")
         parsed.append((sid, token))
+    return tuple(parsed)
+
+
+def parse_api_keys(items: list[str]) -> tuple[tuple[str, str, str], ...]:
+    """Parse "SK…:SECRET:AC…" strings (CLI --api-key, TWILIO_EMULATOR_API_KEYS)."""
+    parsed = []
+    for item in items:
+        item = item.strip()
+        if not item:
+            continue
+        key, _, rest = item.partition(":")
+        secret, _, account = rest.rpartition(":")
+        if not key or not secret or not account:
+            raise ValueError(f"API key {item[:40]!r}: expected SK…:SECRET:AC… (the key, its secret, its account)")
+        parsed.append((key, secret, account))
     return tuple(parsed)

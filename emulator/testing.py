@@ -14,6 +14,7 @@ drive the control API. Works with or without pytest (the pytest plugin is a thin
 from __future__ import annotations
 
 import functools
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -21,19 +22,22 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-from werkzeug.serving import make_server
+from requests.auth import AuthBase
 from werkzeug.wrappers import Request, Response
 
 from .app import create_app
+from .domain.paging import MAX_PAGE_SIZE
 from .hosts import is_twilio_host
 from .patching import RealTwilioRequestError, patch
-from .server import QuietRequestHandler, ThreadedServer
+from .server import EmulatorWSGIServer, QuietRequestHandler, ThreadedServer
 from .settings import Settings
 
 __all__ = [
     "ControlClient", "EmulatorError", "EmulatorServer", "RealTwilioRequestError", "WebhookReceiver", "patch",
     "twilio_client",
 ]
+
+CONTROL_TOKEN_ENV = "TWILIO_EMULATOR_CONTROL_TOKEN"
 
 POLL_SECONDS = 0.02  # how often a server thread checks for stop(): tests stop servers often
 
@@ -78,23 +82,45 @@ def twilio_client(base_url: str, account_sid: str, auth_token: str, **kwargs: An
     return Client(account_sid, auth_token, http_client=_http_client_class()(base_url), **kwargs)
 
 
+class BearerAuth(AuthBase):
+    """Authorization: Bearer <token>, as a control API started with --control-token wants."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        return request
+
+
+def control_token(token: str | None = None) -> str | None:
+    """The control token to send: the one given, else $TWILIO_EMULATOR_CONTROL_TOKEN (the variable
+    `serve` reads too), else none."""
+    return token if token is not None else os.environ.get(CONTROL_TOKEN_ENV) or None
+
+
 class ControlClient:
-    """The emulator's control API (/_emulator) over HTTP.
+    """The emulator's control API (/_emulator) over HTTP. `token`: the emulator's --control-token
+    (default: $TWILIO_EMULATOR_CONTROL_TOKEN, if set).
 
     Scoped to an account (`account_sid`, or `for_account(sid)`), reset() resets only that account
     and messages(), requests(), opt_outs(), auto_replies(), webhooks() and advance() see only its
     records: what a test needs on an emulator that others use too."""
 
     def __init__(
-        self, base_url: str, session: requests.Session | None = None, account_sid: str | None = None
+        self, base_url: str, session: requests.Session | None = None, account_sid: str | None = None,
+        token: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = session or requests.Session()
         self.account_sid = account_sid
+        self.token = control_token(token)
+        if self.token:
+            self.session.auth = BearerAuth(self.token)
 
     def for_account(self, account_sid: str) -> ControlClient:
         """The same emulator, scoped to one account (a declared or fixture account, say)."""
-        return ControlClient(self.base_url, self.session, account_sid)
+        return ControlClient(self.base_url, self.session, account_sid, token=self.token or "")
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.session.request(method, f"{self.base_url}/_emulator{path}", timeout=30, **kwargs)
@@ -118,11 +144,20 @@ class ControlClient:
         """Load a fixture document (the --fixtures format) now; it lasts until the next reset."""
         self._call("POST", "/fixtures", json=document)
 
-    def messages(self, account_sid: str | None = None) -> list[dict]:
-        """Every message (of one account, or all), newest first, as Twilio's Message JSON."""
+    def messages(self, account_sid: str | None = None, limit: int | None = None) -> list[dict]:
+        """Every message (of one account, or all; at most `limit`), newest first, as Twilio's
+        Message JSON. Follows the pages of GET /_emulator/messages."""
         account_sid = account_sid or self.account_sid
-        params = {"AccountSid": account_sid} if account_sid else {}
-        return self._call("GET", "/messages", params=params)["messages"]
+        found: list[dict] = []
+        path: str | None = "/messages"
+        params: dict[str, Any] = {"AccountSid": account_sid} if account_sid else {}
+        params["PageSize"] = min(limit or MAX_PAGE_SIZE, MAX_PAGE_SIZE)
+        while path is not None and (limit is None or len(found) < limit):
+            page = self._call("GET", path, params=params)
+            found.extend(page["messages"])
+            path, params = page["next_page_uri"], {}
+            path = path.removeprefix("/_emulator") if path else None
+        return found[:limit]
 
     def requests(self, account_sid: str | None = None) -> list[dict]:
         """The Twilio-path requests since the last reset (of one account, or all): method, path,
@@ -215,7 +250,7 @@ class WebhookReceiver:
         self.requests: list[RecordedRequest] = []
         self._answers: dict[str, tuple[int, str, float, str]] = {}
         self._lock = threading.Lock()
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=QuietRequestHandler)
+        self._server = EmulatorWSGIServer("127.0.0.1", 0, self._wsgi, QuietRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_SECONDS,), daemon=True)
 
     def url(self, path: str = "/") -> str:
@@ -287,7 +322,7 @@ class EmulatorServer:
         settings = (settings or Settings()).with_(host="127.0.0.1", port=0)
         self._server = ThreadedServer(create_app(settings), settings.host, settings.port)
         self.url = self._server.url
-        self.control = ControlClient(self.url)
+        self.control = ControlClient(self.url, token=settings.control_token or "")
         self._listeners = None
         self.proxy_url = self.tls_url = None
         if settings.proxy or settings.tls:

@@ -21,7 +21,7 @@ def free_port() -> int:
 class Served:
     """`twilio-emulator serve` in a subprocess on a free port."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, cwd: str | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
@@ -29,6 +29,7 @@ class Served:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            cwd=cwd,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -50,11 +51,11 @@ class Served:
 
 @pytest.fixture
 def serve() -> Iterator:
-    """Start emulators as `serve(*args)`; every one is stopped when the test ends."""
+    """Start emulators as `serve(*args, cwd=None)`; every one is stopped when the test ends."""
     started: list[Served] = []
 
-    def start(*args: str) -> Served:
-        started.append(Served(*args))
+    def start(*args: str, cwd: str | None = None) -> Served:
+        started.append(Served(*args, cwd=cwd))
         return started[-1]
 
     yield start

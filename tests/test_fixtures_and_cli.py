@@ -67,6 +67,13 @@ def test_example_declares_the_account_with_its_token_and_settings(emu):
     assert list(emu.state.accounts) == [ACCOUNT]
 
 
+def test_example_declares_an_api_key_that_works_with_its_secret_only(emu):
+    key = "SK00000000000000000000000000000001"
+    assert emu.accounts.authenticate(key, "key-secret", ACCOUNT).sid == ACCOUNT
+    with pytest.raises(AuthenticationFailed):
+        emu.accounts.authenticate(key, "secret", ACCOUNT)
+
+
 def test_example_account_authenticates_with_its_token_only(emu):
     assert emu.accounts.authenticate(ACCOUNT, "secret").sid == ACCOUNT
     with pytest.raises(AuthenticationFailed) as info:
@@ -236,6 +243,13 @@ BAD_FIXTURES = [
     ("opt_out_not_an_object",
      account_with(opt_outs=[{"sender": LONG, "recipient": "+15551230001"}, "STOP"]), "accounts[0].opt_outs[1]", []),
     ("bad_setting", account_with(settings={"stop_filtering": "no"}), "accounts[0]", ["stop_filtering"]),
+    ("bad_api_key_sid", account_with(api_keys=[{"sid": "SK12", "secret": "s"}]), "accounts[0].api_keys[0]", ["SK12"]),
+    ("api_key_without_secret", account_with(api_keys=[{"sid": "SK" + "1" * 32}]), "accounts[0].api_keys[0]",
+     ["secret"]),
+    ("bad_api_key_type", account_with(api_keys=[{"sid": "SK" + "1" * 32, "secret": "s", "type": "admin"}]),
+     "accounts[0].api_keys[0]", ["main", "standard"]),
+    ("api_key_unknown_field", account_with(api_keys=[{"sid": "SK" + "1" * 32, "secret": "s", "scope": "x"}]),
+     "accounts[0].api_keys[0]", ["scope"]),
     ("bad_advanced_opt_out",
      account_with(messaging_services=[{"friendly_name": "S", "advanced_opt_out": {"enabled": "yes"}}]),
      "accounts[0].messaging_services[0]", ["enabled"]),
@@ -444,9 +458,9 @@ def clean_env(monkeypatch):
     def no_server(*args, **kwargs):
         raise ServerStarted()
 
-    import werkzeug.serving
+    import emulator.server
 
-    monkeypatch.setattr(werkzeug.serving, "make_server", no_server)
+    monkeypatch.setattr(emulator.server, "EmulatorWSGIServer", no_server)
 
 
 class ServerStarted(Exception):

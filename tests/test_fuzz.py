@@ -47,6 +47,7 @@ from emulator.storage import SqliteStore
 # -- the world every example starts from ------------------------------------------------------------
 ACCOUNT, OTHER = "AC" + "a1" * 16, "AC" + "b2" * 16  # the main (victim) account and a second one
 TOKEN, OTHER_TOKEN = "token-a", "token-b"
+KEY, KEY_SECRET = "SK" + "5" * 32, "key-secret"  # a key declared for ACCOUNT
 NUMBER, OTHER_NUMBER = "+15557650001", "+15557650002"
 SHORT_CODE = "55555"
 HANDSETS = ("+15551230001", "+15551230002", "+15551230003", "+15551230004")
@@ -55,13 +56,14 @@ DEAD_URL = "http://127.0.0.1:9/hook"  # the discard port: refused at once, never
 # Roles of real resources; a symbolic Ref names one and is resolved against each example's world.
 ROLES = (
     "account", "number", "short_code", "message", "inbound", "scheduled", "service", "alpha",
-    "other", "other_number", "other_message", "other_service",
+    "other", "other_number", "other_message", "other_service", "key", "other_key",
 )
 # In the state-integrity burst, what garbage may not touch (the victim's) maps to its twin in the
 # other account, so requests stay just as varied but cannot legitimately change the victim.
 VICTIM_TWIN = {
     "account": "other", "number": "other_number", "short_code": "other_number", "message": "other_message",
     "inbound": "other_message", "scheduled": "other_message", "service": "other_service", "alpha": "other_number",
+    "key": "other_key",
 }
 TWILIO_CODE = re.compile(r"^[1-9]\d{4}$")
 ENVELOPE = {"code", "message", "more_info", "status"}
@@ -183,6 +185,7 @@ PARAM_NAMES = (
     "FallbackToLongCode", "AreaCodeGeomatch", "SynchronousValidation", "UseInboundWebhookOnNumber",
     "ScanMessageContent", "Usecase", "PhoneNumberSid", "ShortCodeSid", "AlphaSender", "AccountSid",
     "Recipient", "MessageSid", "Kind", "Timeout", "Steps", "UntilFinal", "Seconds", "Channel", "faults",
+    "KeyType", "Policy",
 )
 JSON_KEYS = PARAM_NAMES + (
     "accounts", "sid", "auth_token", "settings", "numbers", "short_codes", "messaging_services", "opt_outs",
@@ -258,6 +261,9 @@ TEMPLATES = {
                                "numbers": [{"phone_number": "+15557650077"}],
                                "messaging_services": [{"friendly_name": "f", "phone_numbers": ["+15557650077"]}],
                                "opt_outs": [{"sender": "+15557650077", "recipient": HANDSETS[0]}]}]},
+    "key": {"FriendlyName": "k"},
+    "api-key": {"AccountSid": ACCOUNT, "FriendlyName": "k", "KeyType": "restricted",
+                "Policy": '{"allow": ["/twilio/messaging/messages/read"]}'},
     "filters": {"AccountSid": ACCOUNT, "Recipient": HANDSETS[2], "MessageSid": Ref("message"),
                 "Kind": "status-callback"},
 }
@@ -279,6 +285,7 @@ ROUTE_TEMPLATES = (
     ("/fixtures", ("fixtures",)),
     ("/opt-outs", ("filters",)),
     ("/auto-replies", ("filters",)),
+    ("/Keys", ("key", "api-key", "list")),
 )
 
 
@@ -327,6 +334,7 @@ creds = st.one_of(
     ))),
     st.tuples(st.just("apikey"), st.text(any_char, min_size=1, max_size=20),
               st.sampled_from("0123456789abcdef")),
+    st.just(("key",)),
 )
 
 
@@ -340,6 +348,7 @@ PREFERRED = (
     ("PhoneNumbers/", ("number", "alpha")),
     ("AlphaSenders/", ("alpha", "number")),
     ("Services/", ("service", "other_service")),
+    ("Keys/", ("key", "other_key")),
 )
 
 
@@ -353,7 +362,7 @@ def path_var(conv: str, args: tuple[str, ...], name: str, before: str = "") -> s
         preferred: tuple[str, ...] = ("account", "account", "account", "other")
     else:
         preferred = next((roles for text, roles in PREFERRED if before.endswith(text)), ROLES)
-    well_formed = st.builds(_sid_like, st.sampled_from(["AC", "SM", "MM", "PN", "SC", "MG", "AI", "XX"]),
+    well_formed = st.builds(_sid_like, st.sampled_from(["AC", "SM", "MM", "PN", "SC", "MG", "AI", "SK", "XX"]),
                             st.text("0123456789abcdef", min_size=32, max_size=32))
     real = st.builds(Ref, st.sampled_from(preferred))
     return st.one_of(real, real, real, real, st.builds(Ref, st.sampled_from(ROLES)),
@@ -513,7 +522,7 @@ def render(req: Request, world: dict[str, str], *, burst: bool = False) -> Rende
         # Requests that the victim's own credentials would authorise must not be valid mutations:
         # no form parameters, and path variables naming the other account's resources.
         # An API key may have been bound to the victim by an earlier (harmless) GET of the burst.
-        as_victim = creds[0] in ("valid", "apikey") and req.method not in ("GET", "HEAD", "OPTIONS")
+        as_victim = creds[0] in ("valid", "apikey", "key") and req.method not in ("GET", "HEAD", "OPTIONS")
         if req.route.control or as_victim:
             values, query, body = retarget(values), retarget(query), retarget(body)
         if as_victim and not req.route.control:
@@ -595,8 +604,10 @@ def _credentials(creds: tuple) -> str | None:
         return _basic(user, creds[2])
     if kind == "header":
         return creds[1]
-    if kind == "apikey":
+    if kind == "apikey":  # made up: never authenticates
         return _basic("SK" + creds[2] * 32, creds[1])
+    if kind == "key":  # declared for ACCOUNT
+        return _basic(KEY, KEY_SECRET)
     raise AssertionError(kind)
 
 
@@ -660,7 +671,7 @@ def assert_promise(response, rendered: Rendered | str) -> None:
 # -- the app and its world ---------------------------------------------------------------------------------------
 def _fuzz_settings(db: str | None = None) -> Settings:
     # A short webhook timeout: fuzzed status callbacks or SmsUrls never keep a worker for long.
-    return Settings(db=db, webhook_timeout=2.0)
+    return Settings(db=db, webhook_timeout=2.0, api_keys=((KEY, KEY_SECRET, ACCOUNT),))
 
 
 @pytest.fixture(scope="module")
@@ -709,6 +720,8 @@ def build_world(client, *, scheduled: bool = True) -> dict[str, str]:
     world["other_message"] = call("POST", f"{base_b}/Messages.json", b, 201,
                                   data={"From": OTHER_NUMBER, "To": HANDSETS[0], "Body": "theirs"})["sid"]
     world["other_service"] = call("POST", "/v1/Services", b, 201, data={"FriendlyName": "theirs"})["sid"]
+    world["key"] = call("POST", f"{base_a}/Keys.json", a, 201, data={"FriendlyName": "mine"})["sid"]
+    world["other_key"] = call("POST", "/v1/Keys", b, 201, data={"AccountSid": OTHER})["sid"]
     return world
 
 
@@ -863,9 +876,12 @@ def test_a_2mb_body_is_refused_in_the_paths_error_shape(world, path, content_typ
     data = b"Body=" + b"x" * (2 * 1024 * 1024)
     response = client.post(path, data=data, headers={**AUTH, "Content-Type": content_type})
     assert_promise(response, f"POST {path} ({content_type}, 2 MB)")
-    # Every body the endpoint reads (forms everywhere, JSON on the control API) is refused with 413.
-    reads_body = "form" in content_type or (content_type == "application/json" and path.startswith("/_emulator"))
-    if reads_body:
+    # Every body the endpoint reads (forms on Twilio paths, JSON on the control API) is refused with
+    # 413; the control API refuses any other body before reading it (403: a page could send it).
+    control = path.startswith("/_emulator")
+    if control and content_type != "application/json":
+        assert response.status_code == 403
+    elif "form" in content_type or control:
         assert response.status_code == 413
         if not path.startswith("/_emulator"):
             assert response.get_json()["status"] == 413 and response.get_json()["code"] == 20001
@@ -1041,9 +1057,8 @@ def test_a_non_ascii_password_of_an_existing_account_is_20003(world, password):
 
 def test_an_api_key_presented_with_a_non_ascii_secret_is_20003(world):
     client, _ = world
-    key = "SK" + "5" * 32
-    assert client.get(MESSAGES, headers={"Authorization": _basic(key, "secret")}).status_code == 200
-    response = client.get(MESSAGES, headers={"Authorization": _basic(key, "sécret")})
+    assert client.get(MESSAGES, headers={"Authorization": _basic(KEY, KEY_SECRET)}).status_code == 200
+    response = client.get(MESSAGES, headers={"Authorization": _basic(KEY, KEY_SECRET + "é")})
     assert_promise(response, "API key with a non-ASCII secret")
     assert response.status_code == 401 and response.get_json()["code"] == 20003
 
@@ -1172,13 +1187,16 @@ def test_a_non_utf8_multipart_form_is_refused_like_an_urlencoded_one(world):
     assert _messages(client) == before
 
 
-def test_a_non_utf8_inbound_form_is_refused(world):
+def test_a_non_utf8_inbound_body_is_refused(world):
     client, _ = world
     before = client.get(f"/_emulator/messages?AccountSid={ACCOUNT}").get_json()
-    response = client.post("/_emulator/inbound", data=b"From=%2B15551230004&To=%2B15557650001&Body=caf%E9",
-                           content_type="application/x-www-form-urlencoded")
-    assert_promise(response, "POST /_emulator/inbound latin-1 form")
-    assert response.status_code == 400
+    for data, content_type, status in (
+        (b"From=%2B15551230004&To=%2B15557650001&Body=caf%E9", "application/x-www-form-urlencoded", 403),
+        (b'{"From": "+15551230004", "To": "+15557650001", "Body": "caf\xe9"}', "application/json", 400),
+    ):
+        response = client.post("/_emulator/inbound", data=data, content_type=content_type)
+        assert_promise(response, f"POST /_emulator/inbound latin-1 {content_type}")
+        assert response.status_code == status
     assert client.get(f"/_emulator/messages?AccountSid={ACCOUNT}").get_json() == before
 
 

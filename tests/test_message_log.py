@@ -139,3 +139,22 @@ def test_a_lower_cap_at_restart_trims_the_stored_messages(tmp_path):
     assert [m.body for m in restored.state.accounts[AC].messages.values()] == ["message 2", "message 3"]
     restored.close()
     assert len(Emulator(Settings(db=db)).start().state.accounts[AC].messages) == 2
+
+
+def test_evicted_and_deleted_messages_leave_no_empty_index_entries():
+    # Private indexes, read on purpose: an empty list per past recipient is the leak being tested.
+    emu = Emulator(Settings(max_messages=3)).start()
+    account = emu.accounts.declare(AC, "t")
+    service = emu.services.create(account, friendly_name="s")
+    sender = emu.numbers.provision(account, NUMBERS[1])
+    emu.services.add_sender(account, service.sid, "phone_numbers", sender.sid, "/")
+    emu.messages.create(account, CreateMessage(to="+15550000001", messaging_service_sid=service.sid, body="x"))
+    for i in range(200):
+        emu.messages.create(account, CreateMessage(to=f"+1555{i:07d}", from_=f"+1666{i:07d}", body="x"))
+    log = account.messages
+    assert len(log) == 3
+    assert len(log._by_to) == 3 and len(log._by_from) == 3
+    for message in log.values():
+        emu.messages.delete(account, message.sid, "/")
+    assert log._by_to == {} and log._by_from == {}
+    emu.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
 
@@ -104,6 +105,57 @@ def test_an_acknowledged_opt_out_survives_sigkill(tmp_path, serve):
         timeout=5,
     )
     assert refused.status_code == 400 and refused.json()["code"] == 21610
+
+
+def test_a_db_named_like_an_sqlite_uri_is_a_plain_file_that_survives_a_restart(tmp_path, serve):
+    # Debian's SQLite reads "file:" names as URIs even with uri=False: mode=memory would keep
+    # nothing across a restart, and mode=ro would refuse every write.
+    (tmp_path / "file:").mkdir()
+    for name in ("file:/x.db?mode=memory", "file:/y.db?mode=ro"):
+        first = serve("--db", name, cwd=str(tmp_path))
+        created = requests.post(
+            f"{first.url}/2010-04-01/Accounts/{AC}/Messages.json",
+            data={"To": HANDSET, "From": NUMBER, "Body": "kept"}, auth=(AC, "token"), timeout=5,
+        )
+        assert created.status_code == 201
+        first.kill()
+        assert (tmp_path / "file:" / name.split("/", 1)[1]).stat().st_size > 0
+        second = serve("--db", name, cwd=str(tmp_path))
+        listed = requests.get(f"{second.url}/2010-04-01/Accounts/{AC}/Messages.json", auth=(AC, "token"), timeout=5)
+        assert [m["body"] for m in listed.json()["messages"]] == ["kept"]
+        second.kill()
+
+
+def test_a_db_in_a_missing_directory_is_refused_with_its_name(tmp_path):
+    with pytest.raises(sqlite3.OperationalError, match=r"cannot open --db .*nowhere"):
+        SqliteStore(str(tmp_path / "nowhere" / "x.db"))
+
+
+def test_api_keys_survive_a_restart_and_keys_bound_by_old_versions_are_dropped(tmp_path):
+    db = str(tmp_path / "keys.db")
+    first = Emulator(Settings(db=db)).start()
+    account = first.accounts.authenticate(AC, "token")
+    key = first.api_keys.create(account, "kept")
+    first.close()
+    second = Emulator(Settings(db=db)).start()
+    assert second.accounts.authenticate(key.sid, key.secret, AC).sid == AC
+    assert [k.friendly_name for k in second.api_keys.list_(second.state.accounts[AC])] == ["kept"]
+    second.close()
+
+    old = str(tmp_path / "v2.db")
+    with sqlite3.connect(old) as file:  # a file of the previous schema, with a key bound on first use
+        for number, sql in _migrations():
+            if number <= 2:
+                file.executescript(sql)
+        file.execute("PRAGMA user_version = 2")
+        data = {"sid": AC, "settings": {"auth_token": "token"}, "date_created": "2026-01-01T00:00:00+00:00",
+                "api_keys": {"SK" + "9" * 32: "anything"}}
+        file.execute("INSERT INTO accounts (sid, data) VALUES (?, ?)", (AC, json.dumps(data)))
+    migrated = Emulator(Settings(db=old)).start()
+    assert migrated.state.accounts[AC].api_keys == {}
+    with pytest.raises(Exception, match="Authenticate"):
+        migrated.accounts.authenticate("SK" + "9" * 32, "anything", AC)
+    migrated.close()
 
 
 def test_rows_written_before_new_fields_existed_still_load(tmp_path):

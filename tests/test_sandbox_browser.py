@@ -18,8 +18,6 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 
 from emulator import scenarios
-from emulator.app import create_app
-from emulator.server import ThreadedServer
 from emulator.settings import Settings
 from emulator.testing import EmulatorServer, WebhookReceiver, twilio_client
 
@@ -150,32 +148,12 @@ def test_send_open_stop_refused_webhook_and_export(browser, tmp_path):
         assert result.passed, result.report()
 
 
-class BearerGate:
-    """What --control-token asks of the page: control requests carry `Authorization: Bearer`, the
-    event stream `?token=` (EventSource sends no headers). The page's shells and assets stay open."""
-
-    def __init__(self, app, token: str) -> None:
-        self.app, self.token, self.seen = app, token, []
-
-    def __call__(self, environ, start_response):
-        path = environ["PATH_INFO"]
-        public = path in ("/", "/_emulator", "/_emulator/") or path.startswith("/_emulator/ui/")
-        sent = environ.get("HTTP_AUTHORIZATION", "")
-        if path == "/_emulator/events":
-            sent = "Bearer " + dict(p.split("=", 1) for p in environ["QUERY_STRING"].split("&") if "=" in p).get("token", "")
-        if path.startswith("/_emulator") and not public:
-            self.seen.append((path, sent))
-            if sent != f"Bearer {self.token}":
-                start_response("401 Unauthorized", [("Content-Type", "application/json")])
-                return [b'{"error": "a control token is required"}']
-        return self.app(environ, start_response)
-
-
 def test_with_a_control_token_the_page_asks_once_and_sends_it(browser):
-    app = create_app(Settings())
-    gate = BearerGate(app.wsgi_app, "s3cret")
-    app.wsgi_app = gate
-    with ThreadedServer(app) as server:
+    """The real --control-token guard: the page's shells load without the token; its data, its event
+    stream (?token=) and its changes (JSON, Authorization: Bearer) need it."""
+    with EmulatorServer(Settings(control_token="s3cret")) as server:
+        server.control.load_fixtures({"accounts": [{"sid": ACCOUNT, "auth_token": TOKEN,
+                                                    "numbers": [{"phone_number": NUMBER}]}]})
         browser.get(f"{server.url}/_emulator/")
         dialog = wait_for(browser, "#token-dialog[open]")
         dialog.find_element(By.ID, "token-input").send_keys("wrong")
@@ -186,11 +164,28 @@ def test_with_a_control_token_the_page_asks_once_and_sends_it(browser):
         browser.find_element(By.CSS_SELECTOR, "#token-dialog button[type=submit]").click()
         wait_for(browser, "#live-status", "live")
         wait_for(browser, "section[data-part] .empty", "No conversations yet")
+
+        # A change from the page passes the guard, and its event (on the ?token= stream) shows it.
+        browser.find_element(By.CSS_SELECTOR, "details.panel summary").click()
+        browser.find_element(By.ID, "new-from").send_keys(HANDSET)
+        browser.find_element(By.ID, "new-to").send_keys(NUMBER)
+        browser.find_element(By.ID, "new-body").send_keys("STOP")
+        browser.find_element(By.XPATH, '//button[text()="Send as the handset"]').click()
+        wait_for(browser, "details.panel output", "Sent (STOP).")
+        wait_for(browser, f'a[data-conversation="{HANDSET}|{NUMBER}"] .opted-out')
+        assert [r["recipient"] for r in server.control.opt_outs(ACCOUNT)] == [HANDSET]
+
         browser.refresh()  # the tab keeps it: not asked again
         wait_for(browser, "#live-status", "live")
-        wait_for(browser, "section[data-part] .empty")
+        wait_for(browser, f'a[data-conversation="{HANDSET}|{NUMBER}"]')
         assert not browser.find_elements(By.CSS_SELECTOR, "#token-dialog[open]")
         assert browser.execute_script("return sessionStorage.getItem('twilio-emulator-control-token')") == "s3cret"
-        assert ("/_emulator/events", "Bearer s3cret") in gate.seen
-        assert ("/_emulator/parts/conversations", "Bearer s3cret") in gate.seen
+
+        # A link with the token hands it over: no question, and the address bar loses it.
+        browser.execute_script("sessionStorage.clear()")
+        browser.get(f"{server.url}/_emulator/ui/opt-outs?token=s3cret")
+        wait_for(browser, "#live-status", "live")
+        wait_for(browser, f'tr[data-opt-out="{HANDSET}"]')
+        assert browser.current_url == f"{server.url}/_emulator/ui/opt-outs"
+        assert not browser.find_elements(By.CSS_SELECTOR, "#token-dialog[open]")
         browser.execute_script("sessionStorage.clear()")

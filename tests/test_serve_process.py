@@ -165,11 +165,15 @@ def test_each_401_says_why_in_the_request_log_and_the_server_log(serve):
     assert undeclared["reason"] in log
 
 
-def test_the_log_has_no_colour_codes_when_it_is_not_a_terminal(serve):
-    served = serve("--log-level", "INFO")
+def test_the_log_has_no_colour_codes_when_it_is_not_a_terminal_nor_a_control_token(serve):
+    served = serve("--log-level", "INFO", "--control-token", "s3cret-in-a-query")
     requests.get(f"{served.url}/no-such-path", timeout=5)
     requests.post(f"{served.url}/2010-04-01/Accounts/{AC}/Messages.json", auth=(AC, "token"), timeout=5, data={})
+    # EventSource sends the token in the query: the access line keeps the request, not the token.
+    listed = requests.get(f"{served.url}/_emulator/clock?token=s3cret-in-a-query&x=1", timeout=5)
+    assert listed.status_code == 200
     _, log = stop(served)
     assert '"GET /no-such-path HTTP/1.1" 404' in log
     assert f'"POST /2010-04-01/Accounts/{AC}/Messages.json HTTP/1.1" 400' in log
+    assert '"GET /_emulator/clock?token=…&x=1 HTTP/1.1" 200' in log and "s3cret" not in log
     assert "\x1b[" not in log

@@ -45,7 +45,7 @@ def stop(base: str, handset: str) -> requests.Response:
 
 def state_of(base: str) -> tuple[set[str], set[str]]:
     """(message bodies, opted-out handsets) the emulator reports."""
-    messages = requests.get(f"{base}/_emulator/messages", timeout=10).json()["messages"]
+    messages = ControlClient(base).messages()
     records = requests.get(f"{base}/_emulator/opt-outs", timeout=10).json()["opt_outs"]
     return {m["body"] for m in messages if m["direction"] == "outbound-api"}, {r["recipient"] for r in records}
 

@@ -45,6 +45,10 @@ WANTED = {
         "paths": ["/v1/Consents/Bulk", "/v1/Contacts/Bulk"],
         "schemas": [],
     },
+    "twilio_iam_v1.json": {
+        "paths": ["/v1/Keys", "/v1/Keys/{Sid}"],
+        "schemas": [],
+    },
 }
 
 

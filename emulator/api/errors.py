@@ -17,7 +17,9 @@ from ..errors import (
     InvalidParameter,
     MethodNotAllowed,
     NotFound,
+    Refused,
     TimedOut,
+    TokenRequired,
     TooManyRequests,
     TwilioError,
     UnknownResource,
@@ -26,7 +28,9 @@ from .context import EXTENSION
 
 log = logging.getLogger("emulator")
 CONTROL_PREFIX = "/_emulator"
-CONTROL_STATUS: dict[type[EmulatorInputError], int] = {InvalidInput: 400, UnknownResource: 404, TimedOut: 504}
+CONTROL_STATUS: dict[type[EmulatorInputError], int] = {
+    InvalidInput: 400, TokenRequired: 401, Refused: 403, UnknownResource: 404, TimedOut: 504,
+}
 
 
 def twilio_response(error: TwilioError) -> Response:
@@ -53,7 +57,10 @@ def control_response(message: str, status: int) -> Response:
 
 def _input_error(exc: EmulatorInputError) -> Response:
     status = next((code for kind, code in CONTROL_STATUS.items() if isinstance(exc, kind)), 400)
-    return control_response(str(exc), status)
+    response = control_response(str(exc), status)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="twilio-emulator control API"'
+    return response
 
 
 def _http_error(exc: HTTPException) -> Response:

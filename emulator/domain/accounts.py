@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import hmac
-import re
 from dataclasses import fields, replace
 from typing import Any
 
 from ..errors import AuthenticationFailed, InvalidInput
 from ..settings import ACCOUNT_SID, Settings
+from .api_keys import API_KEY_SID
 from .models import Account, AccountSettings
 from .state import State
 from .unit_of_work import UnitOfWork
 
-API_KEY = re.compile(r"^SK[0-9a-fA-F]{32}\Z")
 SETTING_FIELDS = {f.name: f for f in fields(AccountSettings)}
 
 
@@ -50,19 +49,20 @@ class Accounts:
         reason (for the request log; Twilio's body says only "Authenticate").
 
         With no declared accounts, a well-formed AccountSid is created on first use and bound to the
-        token it came with; an API key (SK…) is bound on first use to the account in the path.
+        token it came with. An API key (SK…) authenticates only if it was issued (the Keys API) or
+        declared (--api-key, fixtures), with its own secret, for its own account.
         """
         if not username or not password:
             raise AuthenticationFailed()
+        if API_KEY_SID.match(username):
+            return self._authenticate_key(username, password, path_sid)
+        if not ACCOUNT_SID.match(username):
+            raise AuthenticationFailed(
+                reason=f"the username {username[:40]!r} is neither an AccountSid (AC + 32 hex digits) "
+                "nor an API key (SK + 32 hex digits)"
+            )
         strict = self.settings.strict_accounts
         with self.uow.transaction() as tx:
-            if API_KEY.match(username):
-                return self._authenticate_key(username, password, path_sid, strict)
-            if not ACCOUNT_SID.match(username):
-                raise AuthenticationFailed(
-                    reason=f"the username {username[:40]!r} is neither an AccountSid (AC + 32 hex digits) "
-                    "nor an API key (SK + 32 hex digits)"
-                )
             account = self.state.accounts.get(username)
             if account is None:
                 if strict:
@@ -72,31 +72,32 @@ class Accounts:
                     )
                 return self.declare(username, password)
             if account.settings.auth_token is None:
+                if strict:
+                    raise AuthenticationFailed(
+                        reason=f"account {username} has no auth token and --strict-accounts is on "
+                        "(declare one with --account SID:TOKEN, a fixture or its settings)"
+                    )
                 tx.update(account, settings=replace(account.settings, auth_token=password))
             elif not _same(account.settings.auth_token, password):
                 raise AuthenticationFailed(reason=_wrong_token(username))
             return account
 
-    def _authenticate_key(self, key: str, secret: str, path_sid: str | None, strict: bool) -> Account:
-        for account in self.state.accounts.values():
-            if key in account.api_keys:
-                if not _same(account.api_keys[key], secret):
-                    raise AuthenticationFailed(
-                        reason=f"the secret of API key {key} is not the one it was first used with"
-                    )
-                return account
-        if path_sid is None or not ACCOUNT_SID.match(path_sid):
-            raise AuthenticationFailed(reason=f"API key {key} is unknown and the path names no account to bind it to")
-        with self.uow.transaction() as tx:
-            found = self.state.accounts.get(path_sid)
-            if found is None:
-                if strict:
-                    raise AuthenticationFailed(
-                        reason=f"account {path_sid} is not declared and --strict-accounts is on"
-                    )
-                found = self.declare(path_sid)
-            tx.update(found, api_keys={**found.api_keys, key: secret})
-            return found
+    def _authenticate_key(self, sid: str, secret: str, path_sid: str | None) -> Account:
+        with self.uow.lock:
+            key = self.state.api_keys.get(sid)
+            if key is None:
+                raise AuthenticationFailed(
+                    reason=f"API key {sid} was never issued: create one with POST "
+                    "/2010-04-01/Accounts/{AC}/Keys.json (its answer has the secret), or declare it with "
+                    "--api-key SK…:SECRET:AC… or a fixture"
+                )
+            if not _same(key.secret, secret):
+                raise AuthenticationFailed(reason=f"the secret is not the one of API key {sid}")
+            if path_sid is not None and path_sid != key.account_sid:
+                raise AuthenticationFailed(
+                    reason=f"API key {sid} belongs to account {key.account_sid}, not to {path_sid[:40]}"
+                )
+            return self.state.accounts[key.account_sid]
 
     def update_settings(self, sid: str, changes: dict) -> AccountSettings:
         """Validate every change, then apply them all (creating the account if needed)."""

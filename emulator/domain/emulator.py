@@ -10,8 +10,8 @@ It builds the parts, each with one job, and wires them; it does no work of its o
 - ErrorLog (error_log.py): errors raised inside the server.
 - The opt-out engine (emulator.optout), the only writer of opt-out records.
 - Refusals (refusals.py): the last refused sends (not state: a refusal changes nothing).
-- Accounts, Numbers, Services, SendChecks, Lifecycle, Messages, Inbound, Consents, Conversations,
-  OptOutLedger: the operations.
+- Accounts, ApiKeys, Numbers, Services, SendChecks, Lifecycle, Messages, Inbound, Consents,
+  Conversations, OptOutLedger: the operations.
 
 Construction does no I/O and emits nothing: attach subscribers, then `start()`.
 """
@@ -26,6 +26,7 @@ from ..settings import Settings
 from ..storage import MemoryStore, SqliteStore, Store
 from . import events
 from .accounts import Accounts
+from .api_keys import ApiKeys
 from .clock import SystemClock
 from .consents import Consents
 from .conversations import Conversations
@@ -43,7 +44,7 @@ from .scheduler import Scheduler
 from .send_checks import SendChecks
 from .services import Services
 from .sids import SidFactory
-from .state import State
+from .state import State, evict_over_caps
 from .unit_of_work import UnitOfWork
 
 
@@ -79,11 +80,12 @@ class Emulator:
         self.store: Store = store or (SqliteStore(settings.db) if settings.db else MemoryStore())
         self.errors = ErrorLog()
         self.events = EventBus(self.errors)
-        self.state = State(settings.max_messages)
+        self.state = State(settings.max_messages, settings.max_messages)
         self.uow = UnitOfWork(self.state, self.store, self.events, self.errors, reload=self._reload)
         self.scheduler = Scheduler(self.clock, self.errors)
         self.optouts = OptOutEngine(self.state.optouts, _TransactionWriter(self.uow))
         self.accounts = Accounts(self.state, self.uow, self.clock, settings)
+        self.api_keys = ApiKeys(self.state, self.uow, self.clock, self.sids)
         self.numbers = Numbers(self.state, self.uow, self.clock, self.sids)
         self.services = Services(self.state, self.uow, self.clock, self.sids, self.numbers)
         self.checks = SendChecks(self.clock, self.optouts, self.numbers, self.services)
@@ -117,10 +119,7 @@ class Emulator:
             if stored:
                 self.state.load(stored)
                 self.restored = True
-                # The cap may be lower than when the messages were stored.
-                for evicted in self.state.oldest_messages_over_cap():
-                    tx.delete(evicted)
-                self.state.drop_stale_retained()
+                evict_over_caps(tx, self.state)  # the caps may be lower than when they were stored
                 self.lifecycle.resume()
             else:
                 self._seed()
@@ -166,6 +165,8 @@ class Emulator:
             tx.delete(service)
         for sender in list(account.senders.values()):
             tx.delete(sender)
+        for key in list(account.api_keys.values()):
+            tx.delete(key)
         tx.delete(account)
         self.state.drop_stale_retained()
         faults = self.state.faults
@@ -176,6 +177,9 @@ class Emulator:
         for sid, token in self.settings.accounts:
             if account_sid in (None, sid):
                 self.accounts.declare(sid, token)
+        for key, secret, sid in self.settings.api_keys:
+            if account_sid in (None, sid):
+                self.api_keys.declare(self.accounts.get(sid) or self.accounts.declare(sid), key, secret)
         if self.settings.fixtures:
             load_fixture_data(self, read_fixtures(self.settings.fixtures), self.settings.fixtures, account_sid)
 

@@ -27,7 +27,7 @@ RELOADED = "reloaded"  # the state was rebuilt from the store after a failed com
 # Published at once rather than after a commit: a refusal changes nothing.
 SEND_REFUSED = "send_refused"  # refusal (domain.refusals.Refusal)
 # From the webhook dispatcher, when an attempt is recorded (its answer included).
-WEBHOOK_ATTEMPTED = "webhook_attempted"  # delivery (webhooks.dispatcher.Delivery, a copy)
+WEBHOOK_ATTEMPTED = "webhook_attempted"  # delivery (webhooks.dispatcher.Delivery, as it stays)
 
 
 class EventBus:

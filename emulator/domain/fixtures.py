@@ -88,7 +88,8 @@ class _Loader:
 
     def account(self, where: str, raw: Any) -> None:
         spec = self.obj(
-            raw, where, {"sid", "auth_token", "settings", "numbers", "short_codes", "messaging_services", "opt_outs"}
+            raw, where,
+            {"sid", "auth_token", "api_keys", "settings", "numbers", "short_codes", "messaging_services", "opt_outs"},
         )
         token = spec.get("auth_token")
         if token is not None and (not isinstance(token, str) or not token):
@@ -100,6 +101,13 @@ class _Loader:
             if not isinstance(spec["settings"], dict):
                 raise self.fail(where, "settings must be an object")
             self.guard(where, lambda: self.emu.accounts.update_settings(account.sid, spec["settings"]))
+        for item_where, item in self.items(spec, "api_keys", where):
+            item = self.obj(item, item_where, {"sid", "secret", "friendly_name", "type"})
+            wrong = sorted(k for k, v in item.items() if not isinstance(v, str))
+            if wrong:
+                raise self.fail(item_where, f"{', '.join(wrong)} must be strings")
+            self.guard(item_where, lambda i=item: self.emu.api_keys.declare(
+                account, i.get("sid", ""), i.get("secret", ""), i.get("type", "standard"), i.get("friendly_name", "")))
         number_fields = {"sid", "friendly_name", "sms_url", "sms_method", "status_callback"}
         for key, address_key, kinds, extra in (
             ("numbers", "phone_number", (SenderType.LONG_CODE, SenderType.TOLL_FREE), {"registration"}),

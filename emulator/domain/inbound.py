@@ -17,7 +17,7 @@ from .messages import Messages
 from .models import Account, AutoReply, Direction, Message, MessagingService, Sender, Status
 from .numbers import Numbers
 from .phone import SenderType, is_e164, sender_type
-from .state import State
+from .state import State, evict_over_caps
 from .unit_of_work import Transaction, UnitOfWork
 
 CHANNELS = ("sms", "rcs")
@@ -149,4 +149,6 @@ class Inbound:
             message_sid=logged.sid if logged is not None else None,
             messaging_service_sid=service.sid if service else None,
         )
-        return tx.add(reply)
+        tx.add(reply)
+        evict_over_caps(tx, self.state)
+        return reply

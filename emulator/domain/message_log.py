@@ -76,10 +76,10 @@ class MessageLog:
         if message is None:
             return None
         self._drop(self._ordered, message)
-        self._drop(self._by_to[message.to], message)
+        self._unindex(self._by_to, message.to, message)
         # `from` can change after creation (a pool sender is assigned): find it where it is.
         for sender in (message.from_, None):
-            if sender in self._by_from and self._drop(self._by_from[sender], message):
+            if self._unindex(self._by_from, sender, message):
                 break
         key = conversation_key(message)  # never changes: a late `from` only comes with a service
         thread = self._by_conversation[key]
@@ -93,9 +93,20 @@ class MessageLog:
 
     def reindex_from(self, message: Message, old_from: str | None) -> None:
         """A message got its sender (Messaging Service sends start with from = null)."""
-        if self._drop(self._by_from.get(old_from, []), message):
+        if self._unindex(self._by_from, old_from, message):
             entries = self._by_from.setdefault(message.from_, [])
             entries.insert(bisect_left(entries, message.seq, key=_seq), message)
+
+    @classmethod
+    def _unindex(cls, index: dict, key: str | None, message: Message) -> bool:
+        """Take a message out of one index entry; an emptied entry goes too (a long-running sandbox
+        sees millions of recipients come and go under a retention cap)."""
+        entries = index.get(key)
+        if entries is None or not cls._drop(entries, message):
+            return False
+        if not entries:
+            del index[key]
+        return True
 
     @staticmethod
     def _drop(entries: list[Message], message: Message) -> bool:

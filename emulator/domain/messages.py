@@ -4,12 +4,14 @@ half-way through a change."""
 
 from __future__ import annotations
 
+import heapq
 import sys
 from collections.abc import Iterator
 from copy import copy
 from dataclasses import dataclass
 from datetime import date
 from itertools import islice
+from operator import attrgetter
 from typing import Any
 
 from .. import errors
@@ -22,7 +24,7 @@ from .refusals import Refusals
 from .send_checks import MAGIC_FROM_OK, CreateMessage, SendChecks, SendPlan
 from .services import Services
 from .sids import SidFactory
-from .state import State
+from .state import State, evict_over_caps
 from .unit_of_work import Transaction, UnitOfWork
 
 __all__ = ["CreateMessage", "ListFilter", "Messages"]
@@ -147,9 +149,7 @@ class Messages:
 
     def _store(self, tx: Transaction, message: Message) -> None:
         tx.add(message)
-        for evicted in self.state.oldest_messages_over_cap():  # the retention cap: oldest go first
-            tx.delete(evicted)
-        self.state.drop_stale_retained()
+        evict_over_caps(tx, self.state)
 
     # -- inbound and replies (used by domain.inbound) ---------------------------------------------
     def record(
@@ -209,6 +209,18 @@ class Messages:
                 older = islice(older, min(page * page_size, sys.maxsize), None)
             items = [copy(m) for m in islice(older, page_size + 1)]
             return Page(items[:page_size], page, page_size, has_next=len(items) > page_size)
+
+    def page_all(self, account_sid: str | None, page_size: int, before_seq: int | None) -> Page[Message]:
+        """Every account's messages (or one account's), newest first, from just below `before_seq`
+        (the keyset of the control API's pages): the accounts' logs are merged, so a page costs
+        its own length and the number of accounts, never the number of stored messages."""
+        with self.uow.lock:
+            logs = [a.messages for a in self.state.accounts.values() if account_sid in (None, a.sid)]
+            newest = heapq.merge(
+                *(log.older_than(log.source(), before_seq) for log in logs), key=attrgetter("seq"), reverse=True
+            )
+            items = [copy(m) for m in islice(newest, page_size + 1)]
+        return Page(items[:page_size], 0, page_size, has_next=len(items) > page_size)
 
     def fetch(self, account: Account, sid: str, path: str) -> Message:
         with self.uow.lock:

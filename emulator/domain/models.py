@@ -232,11 +232,29 @@ class Contact:
 
 
 @dataclass
+class ApiKey:
+    """An API key (SK…) of one account: issued through the Keys API, or declared by the user
+    (--api-key, fixtures). It authenticates with its own secret, for its own account only."""
+
+    sid: str
+    account_sid: str
+    secret: str
+    date_created: datetime
+    date_updated: datetime
+    friendly_name: str = ""
+    # main: may manage keys (Twilio creates these in its Console only); standard and restricted may not.
+    type: str = "standard"
+    policy: dict | None = None  # a restricted key's Policy: kept and shown, not enforced
+
+    TYPES: ClassVar[tuple[str, ...]] = ("main", "standard", "restricted")
+
+
+@dataclass
 class Account:
     sid: str
     settings: AccountSettings
     date_created: datetime
-    api_keys: dict[str, str] = field(default_factory=dict)  # SK… -> secret
+    api_keys: dict[str, ApiKey] = field(default_factory=dict)  # sid -> key, oldest first
     messages: MessageLog = field(default_factory=lambda: MessageLog())
     senders: dict[str, Sender] = field(default_factory=dict)  # sid -> sender
     alpha_senders: dict[str, Sender] = field(default_factory=dict)  # alphanumeric ID -> sender

@@ -14,23 +14,25 @@ from typing import Any
 
 from ..errors import AuthenticationFailed
 from ..optout.engine import OptOutRecord, record_key
-from .models import Account, AutoReply, Contact, Fault, Message, MessagingService, Sender, StickySender
+from .models import Account, ApiKey, AutoReply, Contact, Fault, Message, MessagingService, Sender, StickySender
 from .phone import SenderType
 
 
 class State:
-    def __init__(self, max_messages: int | None = None) -> None:
-        self.max_messages = max_messages
+    def __init__(self, max_messages: int | None = None, max_auto_replies: int | None = None) -> None:
         self.accounts: dict[str, Account] = {}
         self.owners: dict[str, Sender] = {}  # phone number / short code -> the sender that owns it
+        self.api_keys: dict[str, ApiKey] = {}  # every account's keys, by SK… (authentication looks here)
         self.optouts: dict[tuple, OptOutRecord] = {}  # the opt-out engine's records, by record_key
         self.faults: list[Fault] = []  # injected delivery failures, first match wins
-        # (seq, account, sid) of every stored message, oldest first: the retention cap's queue.
-        self.retained: deque[tuple[int, str, str]] = deque()
-        self.message_count = 0
         self.seq = 0  # insertion counter of messages and auto-replies: "newest first" order
+        # The retention caps (opt-out records have none: they are never evicted).
+        self.kept_messages = Retention(max_messages, lambda account, sid: account.messages.get(sid))
+        self.kept_replies = Retention(max_auto_replies, lambda account, key: account.auto_replies.get(key))
+        self._caps = (self.kept_messages, self.kept_replies)
         self._place: dict[type, Callable[[Any], None]] = {
             Account: self._place_account,
+            ApiKey: self._place_api_key,
             Sender: self._place_sender,
             MessagingService: self._place_service,
             StickySender: self._place_sticky,
@@ -41,6 +43,7 @@ class State:
         }
         self._unplace: dict[type, Callable[[Any], None]] = {
             Account: self._unplace_account,
+            ApiKey: self._unplace_api_key,
             Sender: self._unplace_sender,
             MessagingService: self._unplace_service,
             StickySender: self._unplace_sticky,
@@ -54,26 +57,29 @@ class State:
         """Forget everything (in place: the parts hold references to these containers)."""
         self.accounts.clear()
         self.owners.clear()
+        self.api_keys.clear()
         self.optouts.clear()
         self.faults = []
-        self.retained.clear()
-        self.message_count = 0
+        for cap in self._caps:
+            cap.clear()
         self.seq = 0
 
     def snapshot(self) -> tuple:
         """What `restore` needs to undo a clear (the records themselves are left untouched by it)."""
-        return (dict(self.accounts), dict(self.owners), dict(self.optouts), self.faults, deque(self.retained),
-                self.message_count, self.seq)
+        return (dict(self.accounts), dict(self.owners), dict(self.api_keys), dict(self.optouts), self.faults,
+                [cap.snapshot() for cap in self._caps], self.seq)
 
     def restore(self, snapshot: tuple) -> None:
-        accounts, owners, optouts, faults, retained, count, seq = snapshot
+        accounts, owners, api_keys, optouts, faults, caps, seq = snapshot
         self.clear()
         self.accounts.update(accounts)
         self.owners.update(owners)
+        self.api_keys.update(api_keys)
         self.optouts.update(optouts)
         self.faults = faults
-        self.retained.extend(retained)
-        self.message_count, self.seq = count, seq
+        for cap, kept in zip(self._caps, caps, strict=True):
+            cap.restore(kept)
+        self.seq = seq
 
     def next_seq(self) -> int:
         self.seq += 1
@@ -112,6 +118,14 @@ class State:
     def _unplace_account(self, account: Account) -> None:
         del self.accounts[account.sid]
 
+    def _place_api_key(self, key: ApiKey) -> None:
+        self.accounts[key.account_sid].api_keys[key.sid] = key
+        self.api_keys[key.sid] = key
+
+    def _unplace_api_key(self, key: ApiKey) -> None:
+        del self.accounts[key.account_sid].api_keys[key.sid]
+        del self.api_keys[key.sid]
+
     def _place_sender(self, sender: Sender) -> None:
         account = self.accounts[sender.account_sid]
         account.senders[sender.sid] = sender
@@ -142,24 +156,19 @@ class State:
 
     def _place_message(self, message: Message) -> None:
         self.accounts[message.account_sid].messages.add(message)
-        self.message_count += 1
-        if self.max_messages is not None:
-            entry = (message.seq, message.account_sid, message.sid)
-            if not self.retained or self.retained[-1][0] < message.seq:
-                self.retained.append(entry)
-            else:  # put back by an undo: keep the queue in seq order
-                bisect.insort(self.retained, entry)
+        self.kept_messages.placed(message.seq, message.account_sid, message.sid)
 
     def _unplace_message(self, message: Message) -> None:
-        # Its retention entry stays behind; the eviction skips entries whose message is gone.
         self.accounts[message.account_sid].messages.remove(message.sid)
-        self.message_count -= 1
+        self.kept_messages.unplaced()
 
     def _place_auto_reply(self, reply: AutoReply) -> None:
         self.accounts[reply.account_sid].auto_replies[reply.id] = reply
+        self.kept_replies.placed(reply.seq, reply.account_sid, reply.id)
 
     def _unplace_auto_reply(self, reply: AutoReply) -> None:
         del self.accounts[reply.account_sid].auto_replies[reply.id]
+        self.kept_replies.unplaced()
 
     def _place_opt_out(self, record: OptOutRecord) -> None:
         self.optouts[record_key(record)] = record
@@ -173,29 +182,75 @@ class State:
     def _unplace_contact(self, contact: Contact) -> None:
         del self.accounts[contact.account_sid].contacts[contact.contact_id]
 
-    # -- the retention cap ----------------------------------------------------------------------
-    def oldest_messages_over_cap(self) -> list[Message]:
-        """The messages to evict so that at most max_messages remain, oldest first."""
-        cap = self.max_messages
-        if cap is None or self.message_count <= cap:
+    # -- the retention caps ---------------------------------------------------------------------
+    def over_caps(self) -> list[Any]:
+        """The records to evict so that every cap holds, oldest first."""
+        return [record for cap in self._caps for record in cap.over(self.accounts)]
+
+    def drop_stale_retained(self) -> None:
+        for cap in self._caps:
+            cap.drop_stale(self.accounts)
+
+
+class Retention:
+    """The cap on one kind of record, across accounts: the (seq, account, key) of every stored
+    record, oldest first. A record that goes (deleted, evicted, undone) leaves its entry behind;
+    entries are matched to records by seq and dropped once they reach the front."""
+
+    def __init__(self, cap: int | None, find: Callable[[Account, str], Any]) -> None:
+        self.cap = cap
+        self._find = find
+        self._queue: deque[tuple[int, str, str]] = deque()
+        self.count = 0
+
+    def clear(self) -> None:
+        self._queue.clear()
+        self.count = 0
+
+    def snapshot(self) -> tuple[deque, int]:
+        return deque(self._queue), self.count
+
+    def restore(self, kept: tuple[deque, int]) -> None:
+        self._queue, self.count = deque(kept[0]), kept[1]
+
+    def placed(self, seq: int, account_sid: str, key: str) -> None:
+        self.count += 1
+        if self.cap is not None:
+            entry = (seq, account_sid, key)
+            if not self._queue or self._queue[-1][0] < seq:
+                self._queue.append(entry)
+            else:  # put back by an undo: keep the queue in seq order
+                bisect.insort(self._queue, entry)
+
+    def unplaced(self) -> None:
+        self.count -= 1
+
+    def _alive(self, accounts: dict[str, Account], entry: tuple[int, str, str]) -> Any:
+        seq, account_sid, key = entry
+        account = accounts.get(account_sid)
+        record = self._find(account, key) if account is not None else None
+        return record if record is not None and record.seq == seq else None
+
+    def over(self, accounts: dict[str, Account]) -> list[Any]:
+        if self.cap is None or self.count <= self.cap:
             return []
-        over, found = self.message_count - cap, []
-        for seq, account_sid, sid in self.retained:
-            account = self.accounts.get(account_sid)
-            message = account.messages.get(sid) if account is not None else None
-            if message is not None and message.seq == seq:
-                found.append(message)
+        over, found = self.count - self.cap, []
+        for entry in self._queue:
+            record = self._alive(accounts, entry)
+            if record is not None:
+                found.append(record)
                 if len(found) == over:
                     break
         return found
 
-    def drop_stale_retained(self) -> None:
-        """Pop queue entries of messages that are gone (evicted, deleted or undone)."""
-        retained = self.retained
-        while retained:
-            seq, account_sid, sid = retained[0]
-            account = self.accounts.get(account_sid)
-            message = account.messages.get(sid) if account is not None else None
-            if message is not None and message.seq == seq:
-                return
-            retained.popleft()
+    def drop_stale(self, accounts: dict[str, Account]) -> None:
+        while self._queue and self._alive(accounts, self._queue[0]) is None:
+            self._queue.popleft()
+
+
+def evict_over_caps(tx: Any, state: State) -> None:
+    """Delete (through the operation's unit of work, so a --db file stays bounded too) whatever the
+    retention caps no longer keep."""
+    for record in state.over_caps():
+        tx.delete(record)
+    state.drop_stale_retained()

@@ -14,10 +14,12 @@ from urllib.parse import urlsplit
 
 MAX_URL = 4000
 HOST_NAME = re.compile(r"^(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+\.?\Z")
+WHITESPACE = re.compile(r"\s")
 
 
 def is_valid_url(value: str) -> bool:
-    if not value or len(value) > MAX_URL or any(c.isspace() for c in value):
+    # Checked on every create with a StatusCallback: the cheap tests come first.
+    if not value or len(value) > MAX_URL or WHITESPACE.search(value):
         return False
     try:
         parts = urlsplit(value)
@@ -27,8 +29,10 @@ def is_valid_url(value: str) -> bool:
     host = parts.hostname
     if parts.scheme.lower() not in ("http", "https") or not host:
         return False
+    if HOST_NAME.match(host):  # names, and IPv4 addresses
+        return True
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        return bool(HOST_NAME.match(host))
+        return False
     return True

@@ -8,16 +8,16 @@ buffered whole, so each response has a Content-Length and the next request start
 
 from __future__ import annotations
 
-import io
 import logging
 import socket
 import threading
 from typing import Any
 from urllib.parse import urlsplit
 
-from werkzeug.serving import DechunkedInput, WSGIRequestHandler
+from werkzeug.serving import WSGIRequestHandler
 
 from ..hosts import is_twilio_host
+from ..server import JsonErrors, read_body, with_body
 
 log = logging.getLogger("emulator.proxy")
 
@@ -58,7 +58,7 @@ class Site:
         pass
 
 
-class AppHandler(WSGIRequestHandler):
+class AppHandler(JsonErrors, WSGIRequestHandler):
     """Serves the emulator's app on one connection (plain, or already inside TLS), with keep-alive."""
 
     protocol_version = "HTTP/1.1"
@@ -82,38 +82,10 @@ class AppHandler(WSGIRequestHandler):
     def serve_app(self) -> None:
         if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        body = self._read_body()
-        environ = self.make_environ()
-        if body is None:  # too large: the app refuses it unread, and the stream cannot be reused
-            self.close_connection = True
-        else:
-            environ["wsgi.input"] = io.BytesIO(body)
-            environ["CONTENT_LENGTH"] = str(len(body))
-            environ.pop("HTTP_TRANSFER_ENCODING", None)
-            environ.pop("wsgi.input_terminated", None)
+        _quick_ack(self.connection)
+        environ = with_body(self, self.make_environ(), read_body(self, BODY_LIMIT))
         status, headers, payload = self._call(environ)
         self._respond(status, headers, payload, send_body=self.command != "HEAD")
-
-    def _read_body(self) -> bytes | None:
-        _quick_ack(self.connection)
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            stream, parts, size = DechunkedInput(self.rfile), [], 0  # type: ignore[arg-type]
-            while chunk := stream.read(65536):
-                size += len(chunk)
-                if size > BODY_LIMIT:
-                    return None
-                parts.append(chunk)
-            return b"".join(parts)
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if length < 0 or length > BODY_LIMIT:
-            return None
-        body = self.rfile.read(length) if length else b""
-        if len(body) < length:
-            self.close_connection = True
-        return body
 
     def _call(self, environ: dict) -> tuple[str, list[tuple[str, str]], bytes]:
         started: list = []

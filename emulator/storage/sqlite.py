@@ -8,13 +8,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
-from ..domain.models import Account, AutoReply, Contact, Message, MessagingService, Sender, StickySender
+from ..domain.models import Account, ApiKey, AutoReply, Contact, Message, MessagingService, Sender, StickySender
 from ..optout.engine import OptOutRecord, record_key
 from .base import from_data, to_data
 
@@ -49,8 +50,11 @@ class Table:
 
 # Parents before children: the order `load` returns records in.
 TABLES: dict[type, Table] = {
-    Account: Table("accounts", lambda r: {"sid": r.sid},
-                   exclude=("messages", "senders", "alpha_senders", "services", "auto_replies", "contacts")),
+    Account: Table(
+        "accounts", lambda r: {"sid": r.sid},
+        exclude=("api_keys", "messages", "senders", "alpha_senders", "services", "auto_replies", "contacts"),
+    ),
+    ApiKey: Table("api_keys", lambda r: {"sid": r.sid, "account_sid": r.account_sid}),
     Sender: Table("senders", lambda r: {"sid": r.sid, "account_sid": r.account_sid}),
     MessagingService: Table("services", lambda r: {"sid": r.sid, "account_sid": r.account_sid}, exclude=("sticky",)),
     StickySender: Table(
@@ -65,6 +69,7 @@ TABLES: dict[type, Table] = {
 # The primary key columns of each table (what a delete names).
 PRIMARY_KEYS = {
     "accounts": ("sid",),
+    "api_keys": ("sid",),
     "senders": ("sid",),
     "services": ("sid",),
     "sticky_senders": ("service_sid", "recipient"),
@@ -97,8 +102,14 @@ class SqliteStore:
     def __init__(self, path: str) -> None:
         self.path = path
         self._lock = threading.Lock()
-        # uri=False (the default) keeps "file:…?mode=memory" a plain file name, as --db promises.
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT)
+        # uri=False is not enough: an SQLite built with SQLITE_USE_URI (Debian's is) still reads
+        # "file:…?mode=memory" as a URI. An absolute path never starts with "file:".
+        try:
+            self._db = sqlite3.connect(
+                os.path.abspath(path), check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT
+            )
+        except sqlite3.OperationalError as exc:
+            raise sqlite3.OperationalError(f"cannot open --db {path!r} ({exc}): does its directory exist?") from None
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives a process kill (the OS has the pages); only power loss can
         # drop the last transactions, which an emulator need not survive.

@@ -9,12 +9,14 @@ get copies.
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
 import time
 import uuid
 import zlib
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -37,6 +39,9 @@ HTTP_FAILURE = 11200  # Twilio's "HTTP retrieval failure": non-2xx, timeout, ref
 TWIML_INVALID = 12200  # Twilio's "Schema validation warning": TwiML it cannot act on
 MAX_REDIRECTS = 10
 MAX_RECORDED_BODY = 64 * 1024
+# A target that refused a connection (or whose name did not resolve) is not tried again for this
+# long: its webhooks fail at once with the same 11200, so a dead port costs the API nothing.
+UNREACHABLE_SECONDS = 1.0
 
 
 @dataclass
@@ -68,7 +73,15 @@ class _Job:
 
 
 class Webhooks:
-    def __init__(self, emulator: Emulator, *, timeout: float = 15.0, workers: int = 4, queue_size: int = 10000) -> None:
+    def __init__(
+        self,
+        emulator: Emulator,
+        *,
+        timeout: float = 15.0,
+        workers: int = 4,
+        queue_size: int = 10000,
+        keep: int | None = None,
+    ) -> None:
         self.emu = emulator
         self.timeout = timeout
         self._queues: list[queue.Queue[_Job | None]] = [
@@ -82,8 +95,10 @@ class Webhooks:
         self._account_generations: dict[str, int] = {}
         self._next_id = 0
         self.dropped = 0  # webhooks refused because their worker's queue was full
-        self._deliveries: list[Delivery] = []
+        # The attempts kept for inspection: the newest `keep` (oldest evicted first).
+        self._deliveries: deque[Delivery] = deque(maxlen=keep)
         self._local = threading.local()  # one requests.Session per worker thread
+        self._unreachable: dict[str, tuple[float, str]] = {}  # scheme://host:port -> (until, why)
         emulator.events.subscribe(events.STATUS_CHANGED, self._on_status)
         emulator.events.subscribe(events.INBOUND_RECEIVED, self._on_inbound)
         emulator.events.subscribe(events.RESET, self._on_reset)
@@ -140,6 +155,14 @@ class Webhooks:
         if not message.status_callback:
             return
         url, method = message.status_callback, message.status_callback_method
+        why = None if self._pending else self._dead(url)
+        if why is not None:
+            # Nothing is queued, so recording the failure here keeps every message's order, and
+            # spares a worker's wake-up: a dead target must cost the API nothing. (Decided once:
+            # the target's time may be up a moment later, and this thread must not send.)
+            delivery = self._delivery("status-callback", message, url, method, payloads.status_callback(message))
+            self._not_sent(delivery, url, why)
+            return
 
         def run() -> None:
             token = self._token(message.account_sid)
@@ -169,7 +192,8 @@ class Webhooks:
                 self._deliveries.clear()
             else:
                 self._account_generations[account_sid] = self._account_generations.get(account_sid, 0) + 1
-                self._deliveries = [d for d in self._deliveries if d.account_sid != account_sid]
+                kept = (d for d in self._deliveries if d.account_sid != account_sid)
+                self._deliveries = deque(kept, maxlen=self._deliveries.maxlen)
 
     def _stale(self, job: _Job) -> bool:
         """Whether a reset came after this job was queued (its results are then discarded)."""
@@ -248,21 +272,28 @@ class Webhooks:
     def _deliver(
         self, kind: str, message: Message, url: str, method: str, params: list[tuple[str, str]], token: str
     ) -> tuple[Delivery, Any]:
-        if method == "GET":
-            full_url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
-            signed, data = signature(token, full_url), None
-        else:
-            full_url, signed, data = url, signature(token, url, params), params
-        headers = {
+        delivery = self._delivery(kind, message, url, method, params)
+        full_url = delivery.url
+        why = self._dead(full_url)
+        if why is not None:
+            self._not_sent(delivery, url, why)
+            return delivery, None
+        data = None if method == "GET" else params
+        delivery.headers = headers = {
             "User-Agent": "TwilioProxy/1.1",
-            "X-Twilio-Signature": signed,
+            "X-Twilio-Signature": signature(token, full_url) if data is None else signature(token, url, params),
             "I-Twilio-Idempotency-Token": str(uuid.uuid4()),
             "X-Home-Region": "us1",
             "Accept": "*/*",
         }
         if data is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
-        delivery = Delivery(
+        return self._attempt(delivery, data)
+
+    def _delivery(self, kind: str, message: Message, url: str, method: str, params: list[tuple[str, str]]) -> Delivery:
+        """The record of an attempt, before it is made (a GET carries its parameters in its URL)."""
+        full_url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}" if method == "GET" else url
+        return Delivery(
             id=0,
             kind=kind,
             account_sid=message.account_sid,
@@ -270,14 +301,24 @@ class Webhooks:
             url=full_url,
             method=method,
             params=list(params),
-            headers=headers,
+            headers={},
             attempted_at=self.emu.now(),
         )
-        return self._attempt(delivery, data)
+
+    def _not_sent(self, delivery: Delivery, url: str, why: str) -> None:
+        """Record an attempt at a target that refused a connection moments ago: nothing is sent (nor signed)."""
+        delivery.error_code = HTTP_FAILURE
+        delivery.error_message = (
+            f"HTTP retrieval failure: {url}: {why} (not tried again within {UNREACHABLE_SECONDS:g}s)"
+        )
+        delivery.duration_ms = 0.0
+        self._record(delivery)
+        log.debug("%s webhook for %s: %s", delivery.kind, delivery.message_sid, delivery.error_message)
 
     def _attempt(self, delivery: Delivery, data: list[tuple[str, str]] | None) -> tuple[Delivery, Any]:
         """Make the request a delivery describes, record it and announce it."""
         import requests
+        from urllib3.exceptions import NewConnectionError  # refused, unreachable, or a name that does not resolve
 
         kind, url, method = delivery.kind, delivery.url, delivery.method
         response = None
@@ -297,24 +338,44 @@ class Webhooks:
         except requests.RequestException as exc:
             delivery.error_code = HTTP_FAILURE
             delivery.error_message = f"HTTP retrieval failure: {url}: {type(exc).__name__}"
+            reason = getattr(exc.args[0], "reason", None) if exc.args else None
+            if isinstance(reason, NewConnectionError):
+                self._mark_unreachable(_origin(url), type(exc).__name__)
         delivery.duration_ms = round((time.perf_counter() - started) * 1000, 3)
         sid = delivery.message_sid
-        if self._record(delivery):
-            self.emu.events.publish(events.WEBHOOK_ATTEMPTED, {"delivery": replace(delivery, replies=[])})
+        self._record(delivery)
         if delivery.error_code is not None:
             log.warning("%s webhook for %s: %s", kind, sid, delivery.error_message)
         else:
             log.info("%s webhook for %s delivered: %s %s -> %s", kind, sid, method, url, delivery.status_code)
         return delivery, response if delivery.error_code is None else None
 
-    def _record(self, delivery: Delivery) -> bool:
+    def _dead(self, url: str) -> str | None:
+        """Why the target of `url` is not tried (it refused a connection moments ago), or None."""
+        known = self._unreachable.get(_origin(url))
+        return known[1] if known is not None and time.monotonic() < known[0] else None
+
+    def _mark_unreachable(self, target: str, why: str) -> None:
+        now = time.monotonic()
+        if len(self._unreachable) >= 1024:  # many dead targets: forget those whose time is up
+            self._unreachable = {k: v for k, v in self._unreachable.items() if v[0] > now}
+        self._unreachable[target] = (now + UNREACHABLE_SECONDS, why)
+
+    def _record(self, delivery: Delivery) -> None:
+        """Keep the attempt and announce it (unless a reset came while it was on the wire)."""
         with self._lock:
-            if self._stale(self._local.job):
-                return False  # the emulator was reset while this webhook was on the wire
+            job = getattr(self._local, "job", None)  # None: recorded by the thread that caused it
+            if job is not None and self._stale(job):
+                return
             self._next_id += 1
             delivery.id = self._next_id
             self._deliveries.append(delivery)
-            return True
+        # Only a TwiML answer changes a delivery after this (its replies, a warning): announce a copy
+        # of those. The rest (failed, or status callbacks) are final: copying each would make a dead
+        # target cost the API time again.
+        final = delivery.error_code is not None or delivery.kind == "status-callback"
+        announced = delivery if final else replace(delivery, replies=[])
+        self.emu.events.publish(events.WEBHOOK_ATTEMPTED, {"delivery": announced})
 
     def _converse(
         self, account: Account, inbound: Message, url: str, method: str, params: list[tuple[str, str]], token: str
@@ -387,6 +448,12 @@ class Webhooks:
             if delivery.error_code is None:
                 delivery.error_code, delivery.error_message = code, text
         log.warning("webhook %s for %s: %s %s", delivery.url, delivery.message_sid, code, text)
+
+
+@functools.lru_cache(maxsize=1024)  # callback URLs repeat: parse each once
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _resolve(base: str, url: str) -> str:

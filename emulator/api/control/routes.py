@@ -21,13 +21,13 @@ ENDPOINTS = {
     "GET /_emulator/health": "liveness",
     "POST /_emulator/inbound": "text the emulator as a handset (From, To, Body, Channel, MediaUrl)",
     "POST /_emulator/fixtures": "load a fixture document now",
-    "GET /_emulator/messages": "every message, newest first (AccountSid)",
+    "GET /_emulator/messages": "every message, newest first (AccountSid, PageSize, PageToken)",
     "GET /_emulator/requests": "Twilio-path requests since the reset, with the reason of each error (AccountSid)",
     "GET /_emulator/errors": "errors raised inside the emulator (since: an id)",
     "GET /_emulator/opt-outs": "opt-out records (AccountSid, Recipient)",
     "GET /_emulator/auto-replies": "auto-replies sent to handsets (AccountSid)",
     "GET /_emulator/contacts": "contacts of the Consent Management API (AccountSid)",
-    "PUT /_emulator/accounts/{AccountSid}/settings": "per-account settings",
+    "PUT /_emulator/accounts/{AccountSid}/settings": "per-account settings (RevealAuthToken)",
     "PUT /_emulator/services/{ServiceSid}/advanced-opt-out": "a Messaging Service's Advanced Opt-Out",
     "GET /_emulator/senders": "every account's senders, with registration and country (AccountSid)",
     "PUT /_emulator/senders/{Sid or address}": "a sender's registration (A2P 10DLC, toll-free) or country",
@@ -96,15 +96,11 @@ def load_fixtures():  # noqa: ANN201
 
 @bp.get("/messages")
 def list_messages():  # noqa: ANN201
-    """Every account's messages (or one account's), newest first, for inspection and the CLI."""
-    emu, account_sid = emulator(), schemas.account_filter()
-    with emu.uow.lock:
-        found = sorted(
-            (m for a in emu.state.accounts.values() if account_sid in (None, a.sid) for m in a.messages.values()),
-            key=lambda m: m.seq,
-            reverse=True,
-        )
-        return {"messages": [twilio_json.message(m) for m in found]}
+    """Every account's messages (or one account's), newest first, a page at a time (PageSize,
+    and the PageToken of next_page_uri), for inspection and the CLI."""
+    account_sid, page_size, before = schemas.account_filter(), schemas.page_size(), schemas.page_token()
+    page = emulator().messages.page_all(account_sid, page_size, before)
+    return to_json.message_page(page, [twilio_json.message(m) for m in page.items], account_sid)
 
 
 @bp.get("/requests")
@@ -154,7 +150,8 @@ def contacts():  # noqa: ANN201
 
 @bp.put("/accounts/<sid>/settings")
 def account_settings(sid: str):  # noqa: ANN201
-    return to_json.settings(emulator().accounts.update_settings(sid, schemas.payload()))
+    changed = emulator().accounts.update_settings(sid, schemas.payload())
+    return to_json.settings(changed, reveal_token=schemas.flag(request.args.to_dict(), "RevealAuthToken"))
 
 
 @bp.put("/services/<sid>/advanced-opt-out")

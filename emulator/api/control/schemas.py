@@ -1,17 +1,16 @@
-"""Parsing and validating control-API input (JSON object bodies, or form fields). Refusals are
+"""Parsing and validating control-API input (JSON object bodies, query parameters). Refusals are
 InvalidInput with a message that says what was expected."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qsl
 
 from flask import request
 
 from ...domain.models import Fault, Status
+from ...domain.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from ...errors import InvalidInput
 from ...settings import ACCOUNT_SID
 
@@ -19,38 +18,17 @@ FAULT_KEYS = {"to", "pattern", "status", "error_code", "account_sid"}
 
 
 def payload() -> dict:
-    """The body as a dict: a JSON object (whatever the Content-Type says: `curl -d '{...}'` sends
-    JSON as a form type), else the form fields (repeated keys become lists)."""
-    if request.mimetype == "multipart/form-data":
-        return _fields(request.form.lists())
+    """The body: a JSON object (the guard lets no other body through), or {} when there is none."""
     raw = request.get_data(cache=True)
-    if raw.lstrip()[:1] not in (b"{", b"[") and request.mimetype == "application/x-www-form-urlencoded":
-        try:
-            pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
-        except UnicodeDecodeError:
-            raise InvalidInput("the form body is not valid UTF-8") from None
-        grouped: dict[str, list[str]] = {}
-        for key, value in pairs:
-            grouped.setdefault(key, []).append(value)
-        return _fields(grouped.items())
     if not raw.strip():
         return {}
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
-        raise InvalidInput("the body is not valid JSON (send a JSON object, or form fields)") from None
+        raise InvalidInput("the body is not valid JSON (send a JSON object)") from None
     if not isinstance(data, dict):
         raise InvalidInput("the body must be a JSON object")
     return data
-
-
-def _fields(lists: Iterable[tuple[str | None, list[str]]]) -> dict:
-    fields = {}
-    for key, values in lists:
-        if not isinstance(key, str):  # a multipart part without a name
-            raise InvalidInput("every form field needs a name")
-        fields[key] = values if len(values) > 1 else values[0]
-    return fields
 
 
 def string(data: dict, name: str, default: str | None = None) -> str | None:
@@ -85,6 +63,23 @@ def account_sid(value: object, name: str = "AccountSid") -> str | None:
 def account_filter() -> str | None:
     """The AccountSid query parameter of an inspection endpoint (None: every account)."""
     return account_sid(request.args.get("AccountSid"))
+
+
+def page_size() -> int:
+    raw = request.args.get("PageSize", str(DEFAULT_PAGE_SIZE))
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise InvalidInput(f"PageSize must be a whole number from 1 to {MAX_PAGE_SIZE}")
+    return int(raw)
+
+
+def page_token() -> int | None:
+    """The keyset of a page after the first: next_page_uri's PageToken ("PS" and a position)."""
+    raw = request.args.get("PageToken")
+    if raw is None:
+        return None
+    if raw[:2] != "PS" or not raw[2:].isdigit() or len(raw) > 24:
+        raise InvalidInput("PageToken must be the one in next_page_uri (start without it for the first page)")
+    return int(raw[2:])
 
 
 def e164_filter(name: str) -> str | None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from ...domain import registration
 from ...domain.conversations import Item, Stop, Summary, Thread, is_service
 from ...domain.error_log import ServerError
 from ...domain.models import AccountSettings, AdvancedOptOut, AutoReply, Contact, Fault, Message, Sender
 from ...domain.opt_out_ledger import Entry
+from ...domain.paging import Page
 from ...domain.phone import SenderType, sender_type
 from ...domain.refusals import Refusal
 from ...domain.segments import encoding, smart_encode
@@ -17,6 +18,16 @@ from ...optout import OptOutRecord
 from ...webhooks.dispatcher import Delivery
 from ..twilio import serializers as twilio_json
 from ..twilio.serializers import iso8601
+
+
+def message_page(page: Page[Message], records: list[dict], account_sid: str | None) -> dict:
+    """A page of GET /_emulator/messages: next_page_uri (or null) carries the keyset of the next."""
+    next_uri = None
+    if page.has_next:
+        query: dict[str, str | int] = {"AccountSid": account_sid} if account_sid else {}
+        query.update(PageSize=page.page_size, PageToken=f"PS{page.items[-1].seq}")
+        next_uri = f"/_emulator/messages?{urlencode(query)}"
+    return {"messages": records, "page_size": page.page_size, "next_page_uri": next_uri}
 
 
 def auto_reply(reply: AutoReply) -> dict:
@@ -100,8 +111,14 @@ def fault(f: Fault) -> dict:
     }
 
 
-def settings(s: AccountSettings) -> dict:
-    return asdict(s)
+def settings(s: AccountSettings, reveal_token: bool = False) -> dict:
+    """An account's settings; its auth token only when asked for (a shared screen, a log)."""
+    body = asdict(s)
+    token = body.pop("auth_token")
+    body["auth_token_set"] = token is not None
+    if reveal_token:
+        body["auth_token"] = token
+    return body
 
 
 def advanced_opt_out(config: AdvancedOptOut) -> dict:

@@ -1,5 +1,5 @@
-"""Twilio's REST surface: api.twilio.com under /2010-04-01; messaging.twilio.com and
-accounts.twilio.com under /v1 (their paths do not collide: /v1/Services vs /v1/Consents, /v1/Contacts)."""
+"""Twilio's REST surface: api.twilio.com under /2010-04-01; messaging.twilio.com, iam's Keys and
+accounts.twilio.com under /v1 (their paths do not collide: /v1/Services, /v1/Keys, /v1/Consents, /v1/Contacts)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Flask, request
 from werkzeug.routing import BaseConverter
 
-from . import accounts, messages, numbers, services
+from . import accounts, keys, messages, numbers, services
 from .auth import authenticate
 
 
@@ -50,6 +50,7 @@ def register(app: Flask) -> None:
     messages.register(api, resource)
     numbers.register(api, resource)
     services.register(messaging, resource)
+    keys.register(api, messaging, resource)
     accounts.register(accounts_v1, resource)
     for bp in (api, messaging, accounts_v1):
         app.register_blueprint(bp)

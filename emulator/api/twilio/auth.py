@@ -39,3 +39,4 @@ def authenticate() -> None:
     if path_sid is not None and path_sid != account.sid:
         raise NotFound(path=request.path)
     g.account = account
+    g.username = username  # which credential: the Keys APIs refuse standard keys

@@ -6,7 +6,7 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from ...domain.consents import ItemResult
-from ...domain.models import Message, MessagingService, Sender
+from ...domain.models import ApiKey, Message, MessagingService, Sender
 from ...domain.paging import Page
 from ...domain.phone import SenderType
 
@@ -124,6 +124,20 @@ def short_code(s: Sender) -> dict:
     }
 
 
+def key(k: ApiKey) -> dict:
+    return {
+        "sid": k.sid,
+        "friendly_name": k.friendly_name,
+        "date_created": rfc2822(k.date_created),
+        "date_updated": rfc2822(k.date_updated),
+    }
+
+
+def new_key(k: ApiKey) -> dict:
+    """The answer to a create: the only one that shows the secret."""
+    return {**key(k), "secret": k.secret}
+
+
 def page_2010(
     key: str, page: Page, records: list[dict], path: str, filters: dict[str, str], token: str | None = None
 ) -> dict:
@@ -228,6 +242,20 @@ def page_v1(key: str, page: Page, records: list[dict], url: str) -> dict:
             "url": page_url(page.page),
         },
     }
+
+
+# -- iam.twilio.com (v1) ---------------------------------------------------------------------------
+def api_key(k: ApiKey) -> dict:
+    return {**key(k), "policy": k.policy}
+
+
+def new_api_key(k: ApiKey) -> dict:
+    return {**key(k), "secret": k.secret, "policy": k.policy}
+
+
+def listed_api_key(k: ApiKey) -> dict:
+    """A key in iam's list: `flags` instead of the policy."""
+    return {**key(k), "flags": ["restricted"] if k.type == "restricted" else []}
 
 
 # -- accounts.twilio.com (v1) ----------------------------------------------------------------------

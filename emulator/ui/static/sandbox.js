@@ -4,6 +4,14 @@
 (() => {
   const TOKEN_KEY = "twilio-emulator-control-token";
   const REFRESH_DELAY_MS = 25; // coalesces a burst of events into one fetch
+  // A link with the token (/_emulator/?token=…) hands it over once: kept for the tab, then taken
+  // out of the address bar (and so out of the history and of anything copied from there).
+  const linked = new URL(location.href);
+  if (linked.searchParams.get("token")) {
+    sessionStorage.setItem(TOKEN_KEY, linked.searchParams.get("token"));
+    linked.searchParams.delete("token");
+    history.replaceState(null, "", linked.pathname + linked.search + linked.hash);
+  }
   let token = sessionStorage.getItem(TOKEN_KEY);
   let asking = null;
   let source = null;
