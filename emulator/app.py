@@ -18,7 +18,6 @@ from urllib.parse import parse_qsl
 from flask import Flask, Request, Response, g, request
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.formparser import FormDataParser
-from werkzeug.wsgi import ClosingIterator
 
 from . import ui
 from .api import control, twilio
@@ -84,7 +83,7 @@ class Gate:
                 return [self.CLOSED]
             self._in_flight += 1
         try:
-            return ClosingIterator(self._app(environ, start_response), [self._done])
+            return _Answer(self._app(environ, start_response), self._done)
         except BaseException:
             self._done()
             raise
@@ -105,6 +104,41 @@ class Gate:
                     return False
                 self._lock.wait(remaining)
         return True
+
+
+class _Answer:
+    """A response body that tells the Gate when the request is over: once the body is sent in full
+    or closed, whichever comes first (a server closes every body; a test client may only read it)."""
+
+    __slots__ = ("_body", "_chunks", "_done")
+
+    def __init__(self, body: Iterable[bytes], done: Callable[[], None]) -> None:
+        self._body = body
+        self._chunks = iter(body)
+        self._done: Callable[[], None] | None = done
+
+    def __iter__(self) -> _Answer:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._chunks)
+        except StopIteration:
+            self._finish()
+            raise
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._finish()
+
+    def _finish(self) -> None:
+        done, self._done = self._done, None
+        if done is not None:
+            done()
 
 
 class RequestLog:
