@@ -61,6 +61,10 @@ class Accounts:
                 reason=f"the username {username[:40]!r} is neither an AccountSid (AC + 32 hex digits) "
                 "nor an API key (SK + 32 hex digits)"
             )
+        # The common case, an account with its token, changes nothing: no unit of work for it.
+        known = self.state.accounts.get(username)
+        if known is not None and known.settings.auth_token is not None and _same(known.settings.auth_token, password):
+            return known
         strict = self.settings.strict_accounts
         with self.uow.transaction() as tx:
             account = self.state.accounts.get(username)

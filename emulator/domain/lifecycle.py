@@ -45,8 +45,9 @@ class Lifecycle:
         """Progress a new message per the account's mode: all at once, on a timer, or on request."""
         mode = account.settings.progression
         if mode == "immediate":
-            while self.step(account, message):
-                pass
+            with self.uow.transaction() as tx:  # one scope for every step (the hot path)
+                while self._step(tx, account, message):
+                    pass
         elif mode == "timed":
             self._schedule_step(account, message)
 
@@ -99,43 +100,46 @@ class Lifecycle:
     def step(self, account: Account, message: Message) -> bool:
         """Move one outbound message one status further; False when it is already final."""
         with self.uow.transaction() as tx:
-            if not self._current(account, message):
-                return False  # deleted or evicted meanwhile: it moves no further
-            if account.settings.test_credentials:
-                return False  # test credentials "connect to no real phone numbers": it stays as created
-            status = message.status
-            if status in (Status.ACCEPTED, Status.SCHEDULED):
-                service = account.services.get(message.messaging_service_sid or "")
-                pool_sender = account.senders.get(message.pool_sender_sid or "")
-                changes: dict[str, Any] = {}
-                if pool_sender is not None and message.from_ != pool_sender.address:
-                    changes["from_"] = pool_sender.address
-                blocked = registration.block(pool_sender, message.to)
-                if blocked is not None:  # carriers block the sender the service picked
-                    changes["fault"] = blocked
-                from_ = changes.get("from_", message.from_)
-                changes["num_segments"] = segments(message.body, message.media_urls, message.smart_encoded)
-                # The opt-out check of a service send happens now, when its sender is assigned.
-                record = None
-                if message.to != MAGIC_TO_OPTED_OUT:
-                    sender = address(from_) if from_ else None
-                    selected = message.pool_sender_sid is not None  # the service picked the sender
-                    record = self.checks.blocking_record(account, message.to, sender, service if selected else None)
-                if message.to == MAGIC_TO_OPTED_OUT or record is not None:
-                    self._set_status(tx, message, Status.FAILED, unsubscribed(account, record), **changes)
-                else:
-                    self._set_status(tx, message, Status.QUEUED, **changes)
-            elif status in DELIVERY_STEPS:
-                following, fault_status = DELIVERY_STEPS[status]
-                fault = message.fault
-                if fault is not None and fault.status is fault_status:
-                    reason = fault.reason or "an injected fault (PUT /_emulator/faults)"
-                    self._set_status(tx, message, fault.status, errors.DeliveryFault(fault.error_code, reason))
-                else:
-                    self._set_status(tx, message, following)
+            return self._step(tx, account, message)
+
+    def _step(self, tx: Any, account: Account, message: Message) -> bool:
+        if not self._current(account, message):
+            return False  # deleted or evicted meanwhile: it moves no further
+        if account.settings.test_credentials:
+            return False  # test credentials "connect to no real phone numbers": it stays as created
+        status = message.status
+        if status in (Status.ACCEPTED, Status.SCHEDULED):
+            service = account.services.get(message.messaging_service_sid or "")
+            pool_sender = account.senders.get(message.pool_sender_sid or "")
+            changes: dict[str, Any] = {}
+            if pool_sender is not None and message.from_ != pool_sender.address:
+                changes["from_"] = pool_sender.address
+            blocked = registration.block(pool_sender, message.to)
+            if blocked is not None:  # carriers block the sender the service picked
+                changes["fault"] = blocked
+            from_ = changes.get("from_", message.from_)
+            changes["num_segments"] = segments(message.body, message.media_urls, message.smart_encoded)
+            # The opt-out check of a service send happens now, when its sender is assigned.
+            record = None
+            if message.to != MAGIC_TO_OPTED_OUT:
+                sender = address(from_) if from_ else None
+                selected = message.pool_sender_sid is not None  # the service picked the sender
+                record = self.checks.blocking_record(account, message.to, sender, service if selected else None)
+            if message.to == MAGIC_TO_OPTED_OUT or record is not None:
+                self._set_status(tx, message, Status.FAILED, unsubscribed(account, record), **changes)
             else:
-                return False
-            return True
+                self._set_status(tx, message, Status.QUEUED, **changes)
+        elif status in DELIVERY_STEPS:
+            following, fault_status = DELIVERY_STEPS[status]
+            fault = message.fault
+            if fault is not None and fault.status is fault_status:
+                reason = fault.reason or "an injected fault (PUT /_emulator/faults)"
+                self._set_status(tx, message, fault.status, errors.DeliveryFault(fault.error_code, reason))
+            else:
+                self._set_status(tx, message, following)
+        else:
+            return False
+        return True
 
     def _set_status(
         self, tx: Any, message: Message, status: Status, error: errors.TwilioError | None = None, **changes: Any

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import re
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}\Z")
@@ -59,6 +60,7 @@ def is_e164(value: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=4096)  # a few senders are checked on every send
 def sender_type(address: str) -> SenderType | None:
     """The type a sender address implies by its form, or None when it is no valid sender."""
     if is_e164(address):

@@ -54,7 +54,8 @@ class _Event:
 class Live:
     def __init__(self, bus: EventBus, keepalive: float = KEEPALIVE, keep: int = KEEP) -> None:
         self.keepalive = keepalive
-        self._changed = threading.Condition(threading.Lock())  # a plain lock: publish is on the hot path
+        self._lock = threading.Lock()  # a plain lock: publish is on the hot path
+        self._changed = threading.Condition(self._lock)
         self._ring: deque[_Event] = deque(maxlen=keep)
         self._last_id = 0
         self._closed = False
@@ -77,7 +78,7 @@ class Live:
     # -- publishing (in the thread that changed something: append, wake the streams) ------------
     def publish(self, name: str, data: Callable[[], dict[str, Any]]) -> None:
         """`data` makes the event's JSON from the snapshots the domain published (they do not change)."""
-        with self._changed:
+        with self._lock:
             self._last_id += 1
             self._ring.append(_Event(self._last_id, name, data))
             if self._waiting:
