@@ -124,6 +124,17 @@ def test_requests_that_bypass_a_client_fail_naming_their_call_site(emulator):
         assert requests.get(f"{emulator.url}/_emulator/health", timeout=5).json() == {"status": "ok"}
 
 
+def test_the_guard_holds_behind_an_https_proxy(emulator, monkeypatch):
+    """Through HTTPS_PROXY only the proxy's name is looked up: the CONNECT to Twilio is what shows."""
+    with socket.socket() as probe:  # a proxy address nothing listens on: nothing may get that far
+        probe.bind(("127.0.0.1", 0))
+        proxy = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    monkeypatch.setenv("HTTPS_PROXY", proxy)
+    with patch(emulator.url), pytest.raises(RealTwilioRequestError) as blocked:
+        requests.post(f"https://api.twilio.com/2010-04-01/Accounts/{AC}/Messages.json", timeout=5)
+    assert blocked.value.host == "api.twilio.com" and blocked.value.call_site.startswith(f"{__file__}:")
+
+
 def _line() -> int:
     import inspect
 

@@ -7,6 +7,7 @@ exist. `shutdown(app)` stops them in the reverse order, after the HTTP server ha
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -28,6 +29,7 @@ from .api.errors import register_error_handlers
 from .domain import events
 from .domain.emulator import Emulator
 from .domain.models import Direction, Message
+from .errors import ServiceUnavailable
 from .settings import ACCOUNT_SID, Settings
 from .webhooks import Webhooks
 
@@ -67,7 +69,9 @@ class Gate:
     closes the store; a request that arrives once shutdown began (on a kept-alive connection) is
     answered 503 and changes nothing."""
 
-    CLOSED = b'{"code": 20503, "message": "The emulator is shutting down", "status": 503}'
+    # In the path's error shape (api.errors), written out: nothing of the app may run any more.
+    CLOSED = json.dumps(ServiceUnavailable("The emulator is shutting down").to_dict()).encode()
+    CLOSED_CONTROL = b'{"error": "the emulator is shutting down"}'
 
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self._app = app
@@ -80,7 +84,8 @@ class Gate:
             if self._closed:
                 headers = [("Content-Type", "application/json"), ("Connection", "close")]
                 start_response("503 Service Unavailable", headers)
-                return [self.CLOSED]
+                control = environ.get("PATH_INFO", "").startswith("/_emulator")
+                return [self.CLOSED_CONTROL if control else self.CLOSED]
             self._in_flight += 1
         try:
             return _Answer(self._app(environ, start_response), self._done)

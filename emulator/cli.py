@@ -240,14 +240,17 @@ def serve(args: argparse.Namespace) -> int:
             tls_port=args.tls_port,
             ca_dir=args.ca_dir,
         )
-        app = create_app(settings)
-        emulator = app.extensions["twilio_emulator"]
         if args.server == "granian":
-            shutdown(app)  # it only validated the settings and fixtures: the worker builds its own
+            # The worker builds its own app: here the settings and fixtures are only checked (in
+            # memory: starting on the --db file would resume its messages here, and their status
+            # callbacks would go nowhere), and the file is opened to see whether it holds state.
+            restored = _check_for_granian(settings)
             if settings.port == 0:  # granian binds by itself: pick the free port here
                 settings = settings.with_(port=_free_port(settings.host))
             server = None
         else:
+            app = create_app(settings)
+            restored = app.extensions["twilio_emulator"].restored
             from .server import EmulatorWSGIServer, PlainLogRequestHandler, RequestHandler
 
             # werkzeug colours its request lines; only a terminal shows colours, anywhere else
@@ -275,7 +278,7 @@ def serve(args: argparse.Namespace) -> int:
     logging.getLogger("werkzeug").setLevel(settings.log_level)  # its request log follows --log-level
     port = server.port if server is not None else settings.port
     extra = listeners.describe(settings.host) if listeners else ()
-    print(_banner(settings, args.server, port, emulator.restored), *extra, sep="\n", flush=True)
+    print(_banner(settings, args.server, port, restored), *extra, sep="\n", flush=True)
     if server is None:
         return serve_granian(settings)
     from .server import tune_gc
@@ -298,6 +301,22 @@ def serve(args: argparse.Namespace) -> int:
     server.server_close()
     shutdown(app)
     return 0
+
+
+def _check_for_granian(settings: Settings) -> bool:
+    """Check settings and fixtures as serve would, without touching the --db file's state; True
+    when that file holds state (the worker will restore it)."""
+    from .domain.emulator import Emulator
+    from .storage import SqliteStore
+
+    Emulator(settings.with_(db=None)).start().close()
+    if not settings.db:
+        return False
+    store = SqliteStore(settings.db)
+    try:
+        return store.has_state()
+    finally:
+        store.close()
 
 
 def _banner(settings: Settings, server: str, port: int, restored: bool) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import http.client
 import inspect
 import os
 import socket
@@ -85,7 +86,9 @@ class _Patcher:
         get_hostname = ClientBase.get_hostname
         getaddrinfo = socket.getaddrinfo
         loop_getaddrinfo = asyncio.BaseEventLoop.getaddrinfo
-        self.originals = {"get_hostname": get_hostname, "getaddrinfo": getaddrinfo, "loop": loop_getaddrinfo}
+        set_tunnel = http.client.HTTPConnection.set_tunnel
+        self.originals = {"get_hostname": get_hostname, "getaddrinfo": getaddrinfo, "loop": loop_getaddrinfo,
+                          "set_tunnel": set_tunnel}
 
         @functools.wraps(get_hostname)
         def redirected(client: ClientBase, uri: str) -> str:
@@ -96,6 +99,11 @@ class _Patcher:
             self.guard(host)
             return getaddrinfo(host, *args, **kwargs)
 
+        @functools.wraps(set_tunnel)
+        def tunnel_guarded(connection: Any, host: Any, *args: Any, **kwargs: Any) -> Any:
+            self.guard(host)  # through an HTTPS_PROXY, only the proxy's name is looked up
+            return set_tunnel(connection, host, *args, **kwargs)
+
         @functools.wraps(loop_getaddrinfo)
         async def loop_guarded(loop: Any, host: Any, *args: Any, **kwargs: Any) -> Any:
             self.guard(host)  # here, in the caller's task, the stack still shows who asked
@@ -104,6 +112,7 @@ class _Patcher:
         # Patching these functions is the whole point of patch(): mypy sees methods replaced.
         ClientBase.get_hostname = redirected
         socket.getaddrinfo = guarded
+        http.client.HTTPConnection.set_tunnel = tunnel_guarded  # type: ignore[method-assign, assignment]
         asyncio.BaseEventLoop.getaddrinfo = loop_guarded  # type: ignore[method-assign, assignment]
         session: Any = _aiohttp_session()
         if session is not None:
@@ -121,6 +130,7 @@ class _Patcher:
 
         ClientBase.get_hostname = self.originals["get_hostname"]
         socket.getaddrinfo = self.originals["getaddrinfo"]
+        http.client.HTTPConnection.set_tunnel = self.originals["set_tunnel"]  # type: ignore[method-assign]
         asyncio.BaseEventLoop.getaddrinfo = self.originals["loop"]  # type: ignore[method-assign]
         if "aiohttp" in self.originals:
             session: Any = _aiohttp_session()

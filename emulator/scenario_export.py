@@ -200,7 +200,7 @@ def to_pytest(s: Script, name: str = "test_conversation") -> str:
     """A test for the pytest plugin: `twilio_emulator` (the control API, reset) and `twilio_client`
     (the official SDK with an account of its own)."""
     out = [
-        f'"""{s.description}."""',
+        _py(f"{s.description}."),  # the module docstring, as a literal: the description quotes the URL
         "",
         "import pytest",
         "from twilio.base.exceptions import TwilioRestException",

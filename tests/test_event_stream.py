@@ -131,3 +131,13 @@ def test_a_client_too_far_behind_is_told_to_resync_and_a_quiet_stream_sends_keep
     assert read(behind, 1) == ['id: 4\nevent: reset\ndata: {"account_sid":null}\n\n']
     live.close()
     assert list(behind) == []
+
+
+def test_a_client_ahead_of_the_stream_is_told_to_resync():
+    """A Last-Event-ID above the newest id comes from before a restart: the client reloads."""
+    bus = EventBus(ErrorLog())
+    live = Live(bus, keepalive=0.01)
+    bus.publish("reset", {"account_sid": "AC1"})
+    ahead = live.stream(after=500)
+    assert read(ahead, 2)[1] == "id: 1\nevent: resync\ndata: {}\n\n"
+    live.close()

@@ -4,6 +4,7 @@ real SQLite file held by a second connection, real servers and processes, SIGKIL
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -13,11 +14,11 @@ import pytest
 import requests
 
 from emulator import Settings
-from emulator.app import create_app
+from emulator.app import create_app, shutdown
 from emulator.domain.emulator import Emulator
 from emulator.domain.messages import CreateMessage
-from emulator.domain.models import Message
-from emulator.errors import BodyRequired, UnsubscribedRecipient
+from emulator.domain.models import Fault, Message, Status
+from emulator.errors import BodyRequired, ServiceUnavailable, UnsubscribedRecipient
 from emulator.optout import OptOutRecord
 from emulator.server import ThreadedServer
 from emulator.storage import SqliteStore
@@ -303,10 +304,17 @@ def test_migration_2_moves_sticky_maps_into_rows_and_keys_auto_replies(tmp_path)
         file.execute("INSERT INTO auto_replies (account_sid, data) VALUES (?, ?)", (AC, (
             '{"account_sid": "' + AC + '", "from_": "+15557650001", "to": "+15551230001", "body": "bye", '
             '"opt_out_type": "STOP", "date_created": "2026-01-01T00:00:00+00:00", "message_sid": null}')))
+        file.execute("INSERT INTO messages VALUES (?, ?, ?, ?)", ("SM" + "3" * 32, AC, 7, (
+            '{"sid": "SM' + "3" * 32 + '", "account_sid": "' + AC + '", "to": "+15551230001", '
+            '"from_": "+15557650001", "body": "hello", "status": "delivered", "direction": "outbound-api", '
+            '"date_created": "2026-01-01T00:00:00+00:00", "date_updated": "2026-01-01T00:00:00+00:00", "seq": 7}')))
     emu = Emulator(Settings(db=db)).start()
     service = emu.state.accounts[AC].services["MG" + "1" * 32]
     assert service.sticky["+15551230001"].sender_sid == "PN" + "2" * 32
-    assert [r.body for r in emu.state.accounts[AC].auto_replies.values()] == ["bye"]
+    replies = list(emu.state.accounts[AC].auto_replies.values())
+    assert [r.body for r in replies] == ["bye"]
+    # One seq counter for messages and auto-replies: the old reply comes after every kept message.
+    assert replies[0].seq > 7 and emu.state.seq >= replies[0].seq
     emu.close()
 
 
@@ -357,3 +365,76 @@ def test_a_control_client_sees_errors_raised_inside_the_emulator():
         errors = control.errors(since=mark)
         assert len(errors) == 1 and errors[0]["error"] == "ZeroDivisionError: division by zero"
         assert "Traceback" in errors[0]["traceback"] and "GET /2010-04-01" in errors[0]["where"]
+
+
+def test_a_request_after_shutdown_began_is_refused_in_its_paths_error_shape():
+    app = create_app(Settings())
+    client = app.test_client()
+    shutdown(app)
+    twilio = client.get(f"/2010-04-01/Accounts/{AC}/Messages.json", auth=(AC, TOKEN))
+    assert twilio.status_code == 503 and twilio.get_json() == {
+        "code": 20503, "message": "The emulator is shutting down",
+        "more_info": "https://www.twilio.com/docs/errors/20503", "status": 503}
+    control = client.get("/_emulator/health")
+    assert control.status_code == 503 and control.get_json() == {"error": "the emulator is shutting down"}
+
+
+def test_a_failed_commit_keeps_the_faults_and_the_clock(tmp_path):
+    """Faults and the clock are not in the store: rebuilding the state from it after a failed
+    commit (a reset here) keeps them as they were."""
+    db = str(tmp_path / "faults.db")
+    emu = Emulator(Settings(db=db)).start()
+    account = emu.accounts.declare(AC, TOKEN)
+    emu.messages.create(account, CreateMessage(to=HANDSETS[0], from_=NUMBER, body="x"))
+    emu.set_faults([Fault(Status.FAILED, 30003, to=HANDSETS[1])])
+    emu.advance_clock(3600)
+    moved = emu.now()
+    lock = HeldLock(db)
+    try:
+        with pytest.raises(ServiceUnavailable):
+            emu.reset()
+    finally:
+        lock.release()
+    assert [f.to for f in emu.state.faults] == [HANDSETS[1]]
+    assert abs((emu.now() - moved).total_seconds()) < 60  # not rewound to the wall clock
+    assert len(emu.state.accounts[AC].messages) == 1  # and the state is what the file holds
+    emu.close()
+
+
+def test_a_consent_upsert_undone_puts_the_stop_back():
+    """An opt-out consent for a pair that texted STOP replaces its record; if the request then
+    fails, the STOP's record must be back (and block the next send)."""
+    emu = Emulator(Settings()).start()
+    account = emu.accounts.declare(AC, TOKEN)
+    emu.numbers.provision(account, NUMBER)
+    emu.inbound.receive(HANDSETS[0], NUMBER, "STOP")
+    item = json.dumps({"contact_id": HANDSETS[0], "correlation_id": "c" * 32, "sender_id": NUMBER,
+                       "status": "opt-out", "source": "website"})
+    with pytest.raises(RuntimeError), emu.uow.transaction():
+        emu.consents.upsert_consents(account, [item])
+        assert emu.optouts.blocking_record(AC, HANDSETS[0], NUMBER).source == "consent_api"
+        raise RuntimeError("a later part of the request failed")
+    record = emu.optouts.blocking_record(AC, HANDSETS[0], NUMBER)
+    assert record is not None and record.source == "keyword"
+    with pytest.raises(UnsubscribedRecipient):
+        emu.messages.create(account, CreateMessage(to=HANDSETS[0], from_=NUMBER, body="x"))
+    emu.close()
+
+
+def test_an_undone_account_reset_leaves_every_index_as_it_was(tmp_path):
+    """Undoing an account's reset puts its messages back newest first: each index must still be in
+    creation order, so a delete then finds them."""
+    fixture = tmp_path / "f.json"
+    fixture.write_text(json.dumps({"accounts": [{"sid": AC, "auth_token": TOKEN}]}))
+    emu = Emulator(Settings(fixtures=str(fixture))).start()
+    account = emu.accounts.get(AC)
+    sids = [emu.messages.create(account, CreateMessage(to=HANDSETS[0], from_=NUMBER, body=f"m{i}")).sid
+            for i in range(3)]
+    fixture.write_text("not json")
+    with pytest.raises(Exception, match="not valid JSON"):
+        emu.reset(AC)
+    assert [m.body for m in account.messages.values()] == ["m0", "m1", "m2"]
+    emu.messages.delete(account, sids[1], "/")
+    assert [m.sid for m in account.messages.older_than(account.messages.source(to=HANDSETS[0]), None)] == [
+        sids[2], sids[0]]
+    emu.close()

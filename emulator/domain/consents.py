@@ -122,9 +122,9 @@ class Consents:
             reasons.append("INVALID_CONTACT_ID")
         if not isinstance(sender_id, str) or not _sender_ok(account, sender_id):
             reasons.append("INVALID_SENDER_ID")
-        if status not in STATUSES:
+        if not isinstance(status, str) or status not in STATUSES:
             reasons.append("INVALID_STATUS")
-        if source not in CONSENT_SOURCES:
+        if not isinstance(source, str) or source not in CONSENT_SOURCES:
             reasons.append("INVALID_SOURCE")
         try:
             when = _date_of_consent(item.get("date_of_consent"), self.clock.now())
@@ -219,6 +219,6 @@ def _date_of_consent(value: Any, now: datetime) -> datetime | None:
 
 
 def _zip_ok(zip_code: Any, country: Any) -> bool:
-    if not isinstance(zip_code, str):
+    if not isinstance(zip_code, str) or not isinstance(country, str):
         return False
     return bool(ZIP_CODES.get(country, ANY_ZIP).match(zip_code))

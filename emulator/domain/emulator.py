@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from ..optout import OptOutEngine, OptOutRecord
+from ..optout.engine import record_key
 from ..settings import Settings
 from ..storage import MemoryStore, SqliteStore, Store
 from . import events
@@ -51,11 +52,15 @@ from .unit_of_work import UnitOfWork
 class _TransactionWriter:
     """How the opt-out engine writes: through the current unit of work, announcing each change."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, records: dict[tuple, OptOutRecord]) -> None:
         self._uow = uow
+        self._records = records
 
     def put(self, record: OptOutRecord) -> None:
         with self._uow.transaction() as tx:
+            existing = self._records.get(record_key(record))
+            if existing is not None:  # an upsert: the new record takes the old one's place (undone too)
+                tx.delete(existing)
             tx.add(record)
             tx.emit(events.OPT_OUT_RECORDED, record=record)
 
@@ -83,7 +88,7 @@ class Emulator:
         self.state = State(settings.max_messages, settings.max_messages)
         self.uow = UnitOfWork(self.state, self.store, self.events, self.errors, reload=self._reload)
         self.scheduler = Scheduler(self.clock, self.errors)
-        self.optouts = OptOutEngine(self.state.optouts, _TransactionWriter(self.uow))
+        self.optouts = OptOutEngine(self.state.optouts, _TransactionWriter(self.uow, self.state.optouts))
         self.accounts = Accounts(self.state, self.uow, self.clock, settings)
         self.api_keys = ApiKeys(self.state, self.uow, self.clock, self.sids)
         self.numbers = Numbers(self.state, self.uow, self.clock, self.sids)
@@ -115,6 +120,7 @@ class Emulator:
     def start(self) -> Emulator:
         """Rebuild the state the store kept (and carry on what was in flight), or seed a new one."""
         stored = self.store.load()
+        fixtures = None if stored else self._read_fixtures()
         with self.uow.transaction() as tx:
             if stored:
                 self.state.load(stored)
@@ -122,15 +128,17 @@ class Emulator:
                 evict_over_caps(tx, self.state)  # the caps may be lower than when they were stored
                 self.lifecycle.resume()
             else:
-                self._seed()
+                self._seed(fixtures)
         self.scheduler.run_due()
         return self
 
     def reset(self, account_sid: str | None = None) -> None:
         """Everything (or one account) back to what the settings and fixtures declare."""
+        fixtures = self._read_fixtures()  # disk I/O, before the lock
         with self.uow.transaction() as tx:
             if account_sid is None:
                 snapshot, tasks = self.state.snapshot(), self.scheduler.clear()
+                self._set_faults(tx, [])
                 self.state.clear()
                 tx.clear(lambda: self.state.restore(snapshot))
                 tx.on_undo(lambda: self.scheduler.restore(tasks))
@@ -141,10 +149,11 @@ class Emulator:
                         self.clock.reset(offset)
 
                     tx.on_undo(rewind)
+                    tx.on_abort(rewind)  # the clock is not in the store: a failed commit rewinds it too
             else:
                 self._forget_account(tx, account_sid)
             self.consents.forget(account_sid)
-            self._seed(account_sid)
+            self._seed(fixtures, account_sid)
             tx.emit(events.RESET, account_sid=account_sid)
 
     def _forget_account(self, tx: Any, account_sid: str) -> None:
@@ -169,33 +178,46 @@ class Emulator:
             tx.delete(key)
         tx.delete(account)
         self.state.drop_stale_retained()
-        faults = self.state.faults
-        self.state.faults = [f for f in faults if f.account_sid != account_sid]
-        tx.on_undo(lambda: setattr(self.state, "faults", faults))
+        self._set_faults(tx, [f for f in self.state.faults if f.account_sid != account_sid])
 
-    def _seed(self, account_sid: str | None = None) -> None:
+    def _read_fixtures(self) -> Any:
+        return read_fixtures(self.settings.fixtures) if self.settings.fixtures else None
+
+    def _seed(self, fixtures: Any, account_sid: str | None = None) -> None:
         for sid, token in self.settings.accounts:
             if account_sid in (None, sid):
                 self.accounts.declare(sid, token)
         for key, secret, sid in self.settings.api_keys:
             if account_sid in (None, sid):
                 self.api_keys.declare(self.accounts.get(sid) or self.accounts.declare(sid), key, secret)
-        if self.settings.fixtures:
-            load_fixture_data(self, read_fixtures(self.settings.fixtures), self.settings.fixtures, account_sid)
+        if fixtures is not None:
+            load_fixture_data(self, fixtures, str(self.settings.fixtures), account_sid)
 
     def _reload(self, stored: list[Any]) -> None:
-        """After a failed commit (under the lock): memory becomes what the store holds again."""
+        """After a failed commit (under the lock): memory becomes what the store holds again. What
+        the store does not keep stays: the injected faults, and the seq counter (it only grows)."""
+        faults, seq = self.state.faults, self.state.seq
         self.state.load(stored)
+        self.state.faults, self.state.seq = faults, max(seq, self.state.seq)
         self.scheduler.clear()
         self.lifecycle.resume()
         self.events.publish(events.RELOADED, {})
 
     def set_faults(self, faults: list[Fault]) -> list[Fault]:
         with self.uow.transaction() as tx:
-            old = self.state.faults
-            self.state.faults = list(faults)
-            tx.on_undo(lambda: setattr(self.state, "faults", old))
+            self._set_faults(tx, list(faults))
             return self.state.faults
+
+    def _set_faults(self, tx: Any, faults: list[Fault]) -> None:
+        # Faults are not in the store: a failed commit must put them back as well as an undo.
+        old = self.state.faults
+        self.state.faults = faults
+
+        def put_back() -> None:
+            self.state.faults = old
+
+        tx.on_undo(put_back)
+        tx.on_abort(put_back)
 
     def advance_clock(self, seconds: float) -> datetime:
         return self.scheduler.advance(seconds)

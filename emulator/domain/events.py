@@ -38,9 +38,6 @@ class EventBus:
     def subscribe(self, event: str, handler: Callable[..., None]) -> None:
         self._subscribers.setdefault(event, []).append(handler)
 
-    def wants(self, event: str) -> bool:
-        return event in self._subscribers
-
     def publish(self, event: str, payload: dict[str, Any]) -> None:
         for handler in self._subscribers.get(event, ()):
             try:

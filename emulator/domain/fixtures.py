@@ -161,6 +161,8 @@ class _Loader:
         for pool in sorted(pools & set(spec)):
             for item_where, address in self.items(spec, pool, where):
                 if pool == "alpha_senders":
+                    if not isinstance(address, str):
+                        raise self.fail(item_where, f"{address!r} is not an alphanumeric sender ID (a string)")
                     key = address
                 else:
                     sender = self.emu.numbers.owner_of(str(address))

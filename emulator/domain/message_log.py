@@ -16,6 +16,13 @@ def _seq(message: Message) -> int:
     return message.seq
 
 
+def _place(entries: list[Message], message: Message) -> None:
+    if entries and entries[-1].seq > message.seq:
+        insort(entries, message, key=_seq)
+    else:
+        entries.append(message)
+
+
 def conversation_key(message: Message) -> Conversation:
     """The thread a message belongs to: (our side, the handset). Our side is the Messaging Service
     when the message has one (all of its pool numbers), else our number, short code or sender ID."""
@@ -56,11 +63,11 @@ class MessageLog:
 
     # -- changes ------------------------------------------------------------------------------------
     def add(self, message: Message) -> None:
-        """Messages arrive in seq order, except when a store restores them (sorted by seq too)."""
+        """New messages come in seq order (appended); one put back by an undo goes to its place."""
         self._by_sid[message.sid] = message
-        self._ordered.append(message)
-        self._by_to.setdefault(message.to, []).append(message)
-        self._by_from.setdefault(message.from_, []).append(message)
+        _place(self._ordered, message)
+        _place(self._by_to.setdefault(message.to, []), message)
+        _place(self._by_from.setdefault(message.from_, []), message)
         key = conversation_key(message)
         thread = self._by_conversation.setdefault(key, [])
         if thread:

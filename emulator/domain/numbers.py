@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from copy import copy
 from typing import Any
 
 from ..errors import (
@@ -59,6 +60,8 @@ class Numbers:
         if kind is None:
             raise PhoneNumberInvalid()
         sid = _fixed_sid(config.pop("sid", None), SID_PREFIX[kind])
+        if sid is not None and any(sid in other.senders for other in self.state.accounts.values()):
+            raise InvalidInput(f"sid {sid} is taken: a fixed sender sid names one sender of one account")
         country = _country(config.pop("country", None), kind)
         state = config.pop("registration", None)
         self.state.live(account)
@@ -113,7 +116,7 @@ class Numbers:
     def list_all(self, account_sid: str | None = None) -> list[Sender]:
         with self.uow.lock:
             return [
-                sender
+                copy(sender)
                 for account in self.state.accounts.values()
                 if account_sid in (None, account.sid)
                 for sender in account.senders.values()
@@ -139,7 +142,7 @@ class Numbers:
             if "country" in changes:
                 values["country"] = _country(changes["country"], sender.type)
             tx.update(sender, **values)
-            return sender
+            return copy(sender)
 
     def _get(self, account: Account, sid: str, kinds: tuple[SenderType, ...], path: str) -> Sender:
         sender = account.senders.get(sid)
@@ -152,7 +155,7 @@ class Numbers:
             self.state.live(account)
             sender = self._get(account, sid, kinds, path)
             tx.update(sender, date_updated=self.clock.now(), **_config(config))
-            return sender
+            return copy(sender)
 
     # -- IncomingPhoneNumbers -------------------------------------------------------------------
     def create(self, account: Account, phone_number: str | None, **config: str) -> Sender:
@@ -164,14 +167,15 @@ class Numbers:
             # Test credentials "pretend to buy a phone number": checked and answered, never owned.
             with self.uow.lock:
                 return self._new(account, phone_number, None, config)
-        return self.provision(account, phone_number, None, **config)
+        with self.uow.transaction():
+            return copy(self.provision(account, phone_number, None, **config))
 
     def list_(
         self, account: Account, phone_number: str | None = None, friendly_name: str | None = None
     ) -> list[Sender]:
         with self.uow.lock:
             return [
-                s
+                copy(s)
                 for s in reversed(account.senders.values())
                 if s.type in PHONE_NUMBER_TYPES
                 and (phone_number is None or phone_number in s.address)
@@ -179,7 +183,8 @@ class Numbers:
             ]
 
     def fetch(self, account: Account, sid: str, path: str) -> Sender:
-        return self._get(account, sid, PHONE_NUMBER_TYPES, path)
+        with self.uow.lock:
+            return copy(self._get(account, sid, PHONE_NUMBER_TYPES, path))
 
     def update(self, account: Account, sid: str, path: str, **config: str) -> Sender:
         return self._configure(account, sid, PHONE_NUMBER_TYPES, path, config)
@@ -201,13 +206,14 @@ class Numbers:
     def list_short_codes(self, account: Account, short_code: str | None = None) -> list[Sender]:
         with self.uow.lock:
             return [
-                s
+                copy(s)
                 for s in reversed(account.senders.values())
                 if s.type is SenderType.SHORT_CODE and (short_code is None or s.address == short_code)
             ]
 
     def fetch_short_code(self, account: Account, sid: str, path: str) -> Sender:
-        return self._get(account, sid, (SenderType.SHORT_CODE,), path)
+        with self.uow.lock:
+            return copy(self._get(account, sid, (SenderType.SHORT_CODE,), path))
 
     def update_short_code(self, account: Account, sid: str, path: str, **config: str) -> Sender:
         return self._configure(account, sid, (SenderType.SHORT_CODE,), path, config)

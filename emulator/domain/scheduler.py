@@ -51,10 +51,6 @@ class Scheduler:
             for task in tasks:
                 heapq.heappush(self._tasks, task)
 
-    def __len__(self) -> int:
-        with self._heap_lock:
-            return len(self._tasks)
-
     def run_due(self) -> int:
         """Run every task whose time has come (including those that running tasks make due)."""
         ran = 0

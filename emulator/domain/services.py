@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from copy import copy
 from dataclasses import fields, replace
 from typing import Any
 
@@ -72,13 +73,17 @@ class Services:
                 date_updated=now,
                 **_settable(attrs),
             )
-            return tx.add(service)
+            return copy(tx.add(service))
 
     def list_(self, account: Account) -> list[MessagingService]:
         with self.uow.lock:
-            return list(reversed(account.services.values()))
+            return [copy(service) for service in reversed(account.services.values())]
 
     def fetch(self, account: Account, sid: str, path: str) -> MessagingService:
+        with self.uow.lock:
+            return copy(self._get(account, sid, path))
+
+    def _get(self, account: Account, sid: str, path: str) -> MessagingService:
         service = account.services.get(sid)
         if service is None:
             raise NotFound(path=path)
@@ -94,16 +99,20 @@ class Services:
     def update(self, account: Account, sid: str, path: str, **attrs: Any) -> MessagingService:
         with self.uow.transaction() as tx:
             self.state.live(account)
-            service = self.fetch(account, sid, path)
+            service = self._get(account, sid, path)
             tx.update(service, date_updated=self.clock.now(), **_settable(attrs))
-            return service
+            return copy(service)
 
     def delete(self, account: Account, sid: str, path: str) -> None:
         with self.uow.transaction() as tx:
             self.state.live(account)
-            service = self.fetch(account, sid, path)
+            service = self._get(account, sid, path)
             for sender_sid in service.sender_sids:
-                tx.update(account.senders[sender_sid], service_sid=None)
+                sender = account.senders[sender_sid]
+                if sender.type is SenderType.ALPHANUMERIC:  # an alpha sender exists only in a pool
+                    tx.delete(sender)
+                else:
+                    tx.update(sender, service_sid=None)
             for sticky in list(service.sticky.values()):
                 tx.delete(sticky)
             tx.delete(service)
@@ -113,7 +122,7 @@ class Services:
         """Add a PN…/SC… sender (by SID) or an alphanumeric ID (by value) to the service's pool."""
         with self.uow.transaction() as tx:
             self.state.live(account)
-            service = self.fetch(account, service_sid, path)
+            service = self._get(account, service_sid, path)
             if pool == "alpha_senders":
                 if sender_type(key) is not SenderType.ALPHANUMERIC:
                     raise InvalidFrom(from_=key)
@@ -130,17 +139,22 @@ class Services:
                 sender = self.numbers.provision(account, key, SenderType.ALPHANUMERIC)
             tx.update(sender, service_sid=service.sid)
             tx.update(service, sender_sids=(*service.sender_sids, sender.sid))
-            return sender
+            return copy(sender)
 
     def list_senders(self, account: Account, service_sid: str, pool: str, path: str) -> list[Sender]:
         with self.uow.lock:
-            service = self.fetch(account, service_sid, path)
-            return [
-                account.senders[sid] for sid in service.sender_sids if account.senders[sid].type in POOL_KINDS[pool]
-            ]
+            return [copy(sender) for sender in self._pool(account, service_sid, pool, path)]
 
     def fetch_sender(self, account: Account, service_sid: str, pool: str, sender_sid: str, path: str) -> Sender:
-        for sender in self.list_senders(account, service_sid, pool, path):
+        with self.uow.lock:
+            return copy(self._pool_sender(account, service_sid, pool, sender_sid, path))
+
+    def _pool(self, account: Account, service_sid: str, pool: str, path: str) -> list[Sender]:
+        service = self._get(account, service_sid, path)
+        return [account.senders[sid] for sid in service.sender_sids if account.senders[sid].type in POOL_KINDS[pool]]
+
+    def _pool_sender(self, account: Account, service_sid: str, pool: str, sender_sid: str, path: str) -> Sender:
+        for sender in self._pool(account, service_sid, pool, path):
             if sender.sid == sender_sid:
                 return sender
         raise NotFound(path=path)
@@ -148,7 +162,7 @@ class Services:
     def remove_sender(self, account: Account, service_sid: str, pool: str, sender_sid: str, path: str) -> None:
         with self.uow.transaction() as tx:
             self.state.live(account)
-            sender = self.fetch_sender(account, service_sid, pool, sender_sid, path)
+            sender = self._pool_sender(account, service_sid, pool, sender_sid, path)
             service = account.services[service_sid]
             tx.update(service, sender_sids=tuple(s for s in service.sender_sids if s != sender.sid))
             tx.update(sender, service_sid=None)

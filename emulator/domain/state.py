@@ -171,7 +171,10 @@ class State:
         self.kept_replies.unplaced()
 
     def _place_opt_out(self, record: OptOutRecord) -> None:
-        self.optouts[record_key(record)] = record
+        key = record_key(record)
+        if self.optouts.get(key, record) is not record:  # an undo could not bring the old one back
+            raise RuntimeError(f"opt-out record {key} is taken: delete it before adding another")
+        self.optouts[key] = record
 
     def _unplace_opt_out(self, record: OptOutRecord) -> None:
         del self.optouts[record_key(record)]
@@ -246,6 +249,10 @@ class Retention:
     def drop_stale(self, accounts: dict[str, Account]) -> None:
         while self._queue and self._alive(accounts, self._queue[0]) is None:
             self._queue.popleft()
+        # Entries of records gone from behind a long-lived one pile up (deletes, account resets):
+        # once they outnumber the live ones, sweep them all (amortised: a sweep per that many).
+        if len(self._queue) > 2 * self.count + 64:
+            self._queue = deque(entry for entry in self._queue if self._alive(accounts, entry) is not None)
 
 
 def evict_over_caps(tx: Any, state: State) -> None:

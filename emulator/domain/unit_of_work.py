@@ -34,7 +34,7 @@ _UNPLACE, _PLACE, _RESTORE, _CALL = range(4)
 
 
 class Transaction:
-    __slots__ = ("_after", "_events", "_persist", "_state", "_undo", "writes")
+    __slots__ = ("_aborts", "_after", "_events", "_persist", "_state", "_undo", "writes")
 
     def __init__(self, state: State, persist: bool) -> None:
         self._state = state
@@ -43,6 +43,7 @@ class Transaction:
         self.writes: list[tuple[str, Any]] = []
         self._events: list[tuple[str, dict[str, Any]]] = []
         self._after: list[Callable[[], None]] = []
+        self._aborts: list[Callable[[], None]] = []
 
     # -- changes --------------------------------------------------------------------------------
     def add(self, record: Any) -> Any:
@@ -80,6 +81,11 @@ class Transaction:
         """Undo a change made outside the helpers above (a container of the state itself)."""
         self._undo.append((_CALL, undo))
 
+    def on_abort(self, undo: Callable[[], None]) -> None:
+        """Undo a change the store does not keep (the clock) if the commit fails: the state itself
+        is then rebuilt from the store, but this is not in it."""
+        self._aborts.append(undo)
+
     # -- what happens once the change is durable -------------------------------------------------
     def emit(self, event: str, **payload: Any) -> None:
         self._events.append((event, payload))
@@ -88,11 +94,11 @@ class Transaction:
         self._after.append(work)
 
     # -- savepoints -----------------------------------------------------------------------------
-    def mark(self) -> tuple[int, int, int, int]:
-        return len(self._undo), len(self.writes), len(self._events), len(self._after)
+    def mark(self) -> tuple[int, int, int, int, int]:
+        return len(self._undo), len(self.writes), len(self._events), len(self._after), len(self._aborts)
 
-    def rollback_to(self, mark: tuple[int, int, int, int]) -> None:
-        undo_at, writes_at, events_at, after_at = mark
+    def rollback_to(self, mark: tuple[int, int, int, int, int]) -> None:
+        undo_at, writes_at, events_at, after_at, aborts_at = mark
         state = self._state
         while len(self._undo) > undo_at:
             entry = self._undo.pop()
@@ -112,6 +118,7 @@ class Transaction:
         del self.writes[writes_at:]
         del self._events[events_at:]
         del self._after[after_at:]
+        del self._aborts[aborts_at:]
 
 
 class _Scope:
@@ -149,13 +156,17 @@ class _Scope:
         try:
             seq = uow.prepare(tx)
         except BaseException:
-            tx.rollback_to((0, 0, 0, 0))
+            tx.rollback_to((0, 0, 0, 0, 0))
             raise
         finally:
             uow.current = None
             uow.lock.release()
         if seq is not None:
-            uow.commit_until(seq)
+            try:
+                uow.commit_until(seq)
+            except ServiceUnavailable:
+                uow.abort(tx)
+                raise
         uow.finish(tx)
 
 
@@ -235,6 +246,14 @@ class UnitOfWork:
                 self._outcomes[number] = False
             if stored is not None:
                 self._reload(stored)
+
+    def abort(self, tx: Transaction) -> None:
+        """The commit failed: undo what the store does not keep (the state was rebuilt from it)."""
+        for undo in reversed(tx._aborts):
+            try:
+                undo()
+            except Exception as exc:  # noqa: BLE001 - recorded; the others still run
+                self.errors.record("undoing after a failed commit", exc)
 
     def finish(self, tx: Transaction) -> None:
         """After the commit: run after-commit work, then publish the events in order."""

@@ -163,6 +163,10 @@ class SqliteStore:
                     db.execute("ROLLBACK")
                 raise
 
+    def has_state(self) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM accounts LIMIT 1").fetchone() is not None
+
     def load(self) -> list[Any]:
         with self._lock:
             return [

@@ -92,6 +92,7 @@ class Webhooks:
         self._idle = threading.Condition(self._lock)
         self._pending = 0
         self._generation = 0
+        self._closed = False
         self._account_generations: dict[str, int] = {}
         self._next_id = 0
         self.dropped = 0  # webhooks refused because their worker's queue was full
@@ -210,6 +211,8 @@ class Webhooks:
         """Queue a job (built lazily: a job dropped because its queue is full costs next to nothing)."""
         target = self._queues[zlib.crc32(key.encode()) % len(self._queues)]
         with self._lock:
+            if self._closed:
+                return  # stopping: nothing more is delivered
             if not self._threads:
                 self._start_workers()
             if target.full():
@@ -257,13 +260,17 @@ class Webhooks:
         """Stop the workers: each finishes its current webhook (a slow target is cut off by the
         webhook timeout; the threads are daemons, so a stuck one cannot hold the process)."""
         with self._lock:
+            self._closed = True
             self._generation += 1  # queued webhooks are dropped, not delivered
             threads = list(self._threads)
         for q in self._queues:
-            try:
-                q.put_nowait(None)
-            except queue.Full:
-                pass
+            while True:  # drop what is queued (stale now), so the stop sentinel always fits
+                try:
+                    q.get_nowait()
+                except queue.Empty:
+                    break
+                self._done()
+            q.put_nowait(None)
         deadline = time.monotonic() + 1.0
         for thread in threads:
             thread.join(timeout=max(deadline - time.monotonic(), 0))

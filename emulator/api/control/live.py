@@ -111,7 +111,8 @@ class Live:
         with self._changed:
             cursor = self._last_id if after is None or after > self._last_id else after
             oldest = self._ring[0].id if self._ring else self._last_id + 1
-            missed = after is not None and after < self._last_id and after + 1 < oldest
+            # Too far behind, or ahead (an id of an earlier run, before a restart): reload.
+            missed = after is not None and (after > self._last_id or (after < self._last_id and after + 1 < oldest))
             if missed:  # the client reloads what it shows, then goes on from here
                 cursor = self._last_id
         yield f"retry: {RETRY_MS}\n: connected\n\n"

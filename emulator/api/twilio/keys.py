@@ -70,11 +70,21 @@ def _policy(form: dict[str, str]) -> Any:
         return None
     try:
         policy = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
         raise InvalidParameter(name="Policy", value=raw[:200]) from None
-    if not isinstance(policy, dict):
+    if not isinstance(policy, dict) or _depth(policy) > MAX_POLICY_DEPTH:
         raise InvalidParameter(name="Policy", value=raw[:200])
     return policy
+
+
+MAX_POLICY_DEPTH = 32  # Twilio's policies are a few levels deep; deeper ones are stored and shown as they are
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_POLICY_DEPTH:
+        return level
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return max((_depth(child, level + 1) for child in children), default=level)
 
 
 def create_api_key():  # noqa: ANN201
