@@ -134,34 +134,39 @@ def build_parser() -> argparse.ArgumentParser:
             help="the emulator's --control-token (default $TWILIO_EMULATOR_CONTROL_TOKEN)",
         )
 
-    def client_command(name: str, help: str) -> argparse.ArgumentParser:
-        command = sub.add_parser(name, help=help)
+    def client_command(name: str, help: str, json_help: str = "print JSON for scripts instead of a table"
+                       ) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, help=help, description=help)
         command.add_argument(
-            "--url", default=os.environ.get("TWILIO_EMULATOR_URL", DEFAULT_URL),
+            "--url", default=os.environ.get("TWILIO_EMULATOR_URL", DEFAULT_URL), type=_url,
             help=f"the running emulator (default $TWILIO_EMULATOR_URL or {DEFAULT_URL})",
         )
-        command.add_argument("--json", action="store_true", help="print JSON for scripts instead of a table")
+        command.add_argument("--json", action="store_true", help=json_help)
         token_option(command)
         return command
 
     healthcheck = client_command(
-        "healthcheck", "exit 0 if an emulator answers at --url (default $TWILIO_EMULATOR_URL, else 127.0.0.1 at "
-        "$TWILIO_EMULATOR_PORT or 4010), 1 otherwise",
+        "healthcheck", "exit 0 if an emulator answers at --url, 1 otherwise", json_help="print {\"status\": ...}",
     )
-    healthcheck.set_defaults(url=None)  # the container's HEALTHCHECK: $TWILIO_EMULATOR_PORT when no URL is set
+    # The container's HEALTHCHECK: $TWILIO_EMULATOR_PORT when no URL is set.
+    healthcheck.set_defaults(url=None)
+    next(a for a in healthcheck._actions if a.dest == "url").help = (
+        "the emulator to check (default $TWILIO_EMULATOR_URL, else 127.0.0.1 at $TWILIO_EMULATOR_PORT or 4010)"
+    )
     reset = client_command("reset", "reset a running emulator to its declared accounts and fixtures")
     reset.add_argument("--account", metavar="AC…", help="only this account (others are left as they are)")
     inbound = client_command("inbound", "text a running emulator as a handset would (e.g. STOP)")
     inbound.add_argument("--from", dest="from_", required=True, metavar="HANDSET", help="the handset's E.164 number")
     inbound.add_argument("--to", required=True, metavar="NUMBER", help="a number or short code an account owns")
-    inbound.add_argument("--channel", choices=["sms", "rcs"], default="sms")
+    inbound.add_argument("--channel", choices=["sms", "rcs"], default="sms",
+                         help="sms (default) or rcs: they share opt-outs")
     inbound.add_argument("body", help="the message text, e.g. STOP")
     opt_outs = client_command("opt-outs", "list opt-out records")
     opt_outs.add_argument("--account", metavar="AC…", help="only this account's")
     opt_outs.add_argument("--recipient", metavar="NUMBER", help="only this handset's")
     messages = client_command("messages", "list messages, newest first")
     messages.add_argument("--account", metavar="AC…", help="only this account's")
-    messages.add_argument("--limit", type=int, default=50, help="how many (default 50)")
+    messages.add_argument("--limit", type=_positive, default=50, help="how many (default 50)")
     messages.add_argument(
         "--refused", action="store_true",
         help="the sends the emulator refused instead (they create no message; from the request log), with why",
@@ -185,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     env = sub.add_parser(
         "env",
         help="print the environment variables that point one SDK's programs at a running emulator",
-        description="Asks the emulator at --url for its proxy and CA and prints the variables SDK honours, "
+        description="Asks the emulator at --url for its proxy and CA and prints the variables that SDK honours, "
         "e.g. eval \"$(twilio-emulator env --sdk python)\".",
     )
     env.add_argument("--sdk", required=True, choices=SDKS, help="the program's Twilio SDK (curl: the curl tool)")
@@ -206,8 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     scenarios = sub.add_parser("scenarios", help="run scenario files (*.toml) and print a line per scenario")
     scenarios.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or directories of them")
     scenarios.add_argument(
-        "--url", help="run against this running emulator instead of a fresh in-process one; each scenario uses an "
-        "account of its own and removes it at the end, so the emulator is left as found",
+        "--url", type=_url, help="run against this running emulator instead of a fresh in-process one; each "
+        "scenario uses an account of its own and removes it at the end (its clock moves on, though)",
     )
     scenarios.add_argument("--json", action="store_true", help="print JSON results")
     token_option(scenarios)
@@ -339,6 +344,9 @@ def _banner(settings: Settings, server: str, port: int, restored: bool) -> str:
         lines.append(f"  state: new, kept in {settings.db}")
     if settings.fixtures and not restored:
         lines.append(f"  fixtures: loaded from {settings.fixtures}")
+    if settings.strict_accounts and not (settings.accounts or settings.fixtures or restored):
+        lines.append("  warning: --strict-accounts and no declared account: every Twilio request will get 401 "
+                     "(declare one with --account SID:TOKEN or --fixtures)")
     return "\n".join(lines)
 
 
@@ -378,10 +386,25 @@ def healthcheck(args: argparse.Namespace) -> int:
         with urllib.request.urlopen(f"{url.rstrip('/')}/_emulator/health", timeout=3) as response:
             ok = json.load(response).get("status") == "ok"
     except (OSError, ValueError) as exc:
-        print(f"twilio-emulator: no emulator at {url}: {exc}", file=sys.stderr)
+        why = getattr(exc, "reason", exc)  # urllib wraps the socket error
+        print(f"twilio-emulator: no emulator at {url} ({why})", file=sys.stderr)
         return 1
     print(json.dumps({"status": "ok" if ok else "unhealthy"}) if args.json else "ok" if ok else "unhealthy")
     return 0 if ok else 1
+
+
+def _url(value: str) -> str:
+    """--url: an http(s) URL (a bare host:port is the commonest slip)."""
+    if not value.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a URL: write http://{value}")
+    return value
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return number
 
 
 def _local_url() -> str:
@@ -417,7 +440,10 @@ def _control(args: argparse.Namespace, action) -> int:  # noqa: ANN001
         )
         return 1
     except EmulatorError as exc:
-        print(f"twilio-emulator: the emulator at {args.url} refused: {exc.message}", file=sys.stderr)
+        hint = ""
+        if exc.status == 401:
+            hint = " (pass --control-token or set TWILIO_EMULATOR_CONTROL_TOKEN)"
+        print(f"twilio-emulator: the emulator at {args.url} refused: {exc.message}{hint}", file=sys.stderr)
         return 1
     except requests.RequestException as exc:  # a timeout, or something else answering at that URL
         print(f"twilio-emulator: {args.url} did not answer as an emulator: {exc}", file=sys.stderr)
@@ -563,10 +589,17 @@ def scenarios(args: argparse.Namespace) -> int:
 
     from .scenarios import run_paths
 
+    missing = [path for path in args.paths if not os.path.exists(path)]
+    if missing:
+        print(f"twilio-emulator: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        return 2
     try:
+        if args.url:  # one clear line, not a failure per scenario, when nothing answers there
+            requests.get(f"{args.url.rstrip('/')}/_emulator/health", timeout=5)
         results = run_paths(args.paths, args.url, args.control_token)
     except requests.ConnectionError:
-        print(f"twilio-emulator: no emulator at {args.url}", file=sys.stderr)
+        print(f"twilio-emulator: no emulator at {args.url} (start one with `twilio-emulator serve`, or run "
+              "without --url for a fresh one)", file=sys.stderr)
         return 1
     if args.json:
         report = [{"name": r.name, "path": r.path, "passed": r.passed, "report": r.report()} for r in results]

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from .settings import Settings
 from .testing import ControlClient, EmulatorServer, patch
@@ -106,6 +107,17 @@ class _External:
     def __init__(self, url: str, token: str | None) -> None:
         self.url = url.rstrip("/")
         self.control = ControlClient(self.url, token=token)
+        try:  # one clear line for the whole session, not a connection traceback per test
+            self.control.last_error_id()
+            answered = True
+        except requests.ConnectionError:
+            answered = False
+        if not answered:
+            pytest.fail(
+                f"no emulator answers at {self.url} (--twilio-emulator-url): start one with "
+                "`twilio-emulator serve`, or leave the option out and the plugin starts one per test process",
+                pytrace=False,
+            )
 
     def stop(self) -> None:
         pass

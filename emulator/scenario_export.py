@@ -199,25 +199,21 @@ def _key(name: str) -> str:
 def to_pytest(s: Script, name: str = "test_conversation") -> str:
     """A test for the pytest plugin: `twilio_emulator` (the control API, reset) and `twilio_client`
     (the official SDK with an account of its own)."""
+    body = [line for step in s.steps for line in ["", *_py_step(step)]]
+    refusals = any("pytest.raises" in line for line in body)  # import only what the test uses
     out = [
         _py(f"{s.description}."),  # the module docstring, as a literal: the description quotes the URL
         "",
-        "import pytest",
-        "from twilio.base.exceptions import TwilioRestException",
-        "",
+        *(["import pytest", "from twilio.base.exceptions import TwilioRestException", ""] if refusals else []),
         f"ACCOUNT = {_py(s.account)}",
         "",
         "",
         f"def {name}(twilio_emulator, twilio_client, twilio_account):",
         "    sid, token = twilio_account",
-        '    fixtures = {"accounts": [{**ACCOUNT, "sid": sid, "auth_token": token}]}',
-        '    response = twilio_emulator.session.post(f"{twilio_emulator.base_url}/_emulator/fixtures", json=fixtures)',
-        "    assert response.status_code == 204, response.text",
+        '    twilio_emulator.load_fixtures({"accounts": [{**ACCOUNT, "sid": sid, "auth_token": token}]})',
     ]
     out += [f"    # Not exported: {note}" for note in s.notes]
-    for step in s.steps:
-        out.append("")
-        out += [f"    {line}" for line in _py_step(step)]
+    out += [f"    {line}" if line else "" for line in body]
     return "\n".join(out) + "\n"
 
 

@@ -228,7 +228,12 @@ class _Runner:
         account["auth_token"] = self.token
         response = self.control("POST", "/fixtures", json={"accounts": [account]})
         if response.status_code != 204:
-            raise ScenarioError(f"the [account] table was refused: {response.json().get('error')}")
+            error = response.json().get("error", "")
+            hint = ""
+            if "belongs to account" in error:  # the running emulator's own work holds that number
+                hint = (" (a number belongs to one account: reset that account with "
+                        "`twilio-emulator reset --account AC…`, or run the scenarios without --url)")
+            raise ScenarioError(f"the [account] table was refused: {error}{hint}")
 
     def teardown(self) -> None:
         """Remove the scenario's account, its numbers, messages and opt-outs (nothing else)."""

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}\Z")
 API_KEY_SID = re.compile(r"^SK[0-9a-fA-F]{32}\Z")
@@ -118,7 +120,11 @@ class Settings:
             elif f.name == "allow_hosts":
                 values[f.name] = tuple(h.strip() for h in raw.split(",") if h.strip())
             elif kind == "bool":
-                values[f.name] = raw.strip().lower() in {"1", "true", "yes", "on"}
+                word = raw.strip().lower()
+                if word not in TRUE_WORDS | FALSE_WORDS:
+                    raise ValueError(f"TWILIO_EMULATOR_{f.name.upper()}={raw!r} is not true or false "
+                                     "(1/0, true/false, yes/no, on/off)")
+                values[f.name] = word in TRUE_WORDS
             elif kind in ("int", "float"):
                 try:
                     values[f.name] = int(raw) if kind == "int" else float(raw)

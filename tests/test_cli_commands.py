@@ -273,3 +273,37 @@ def test_a_malformed_scenario_is_a_fail_line_not_a_traceback(capsys, tmp_path, u
     code, out, err = run(capsys, "scenarios", str(tmp_path / "broken.toml"), "--url", url)
     assert code == 1 and "Traceback" not in err
     assert out.splitlines()[0].startswith("FAIL broken") and "must be" in out
+
+
+def _dead_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("argv", [["messages", "--url", "127.0.0.1:4010"], ["messages", "--limit", "0"]])
+def test_a_bad_option_value_is_a_usage_error_that_says_what_to_write(capsys, argv):
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert "write http://127.0.0.1:4010" in err or "0 is not a positive number" in err
+
+
+def test_scenarios_against_nothing_or_a_missing_path_say_so_in_one_line(capsys, tmp_path):
+    code, _, err = run(capsys, "scenarios", "fixtures/scenarios", "--url", _dead_url())
+    assert code == 1 and err.count("\n") == 1 and "no emulator at" in err
+    code, _, err = run(capsys, "scenarios", str(tmp_path / "nope"))
+    assert code == 2 and "no such file or directory" in err
+
+
+def test_a_scenario_on_a_number_the_sandbox_owns_names_the_owner_and_what_to_do(capsys, url, tmp_path):
+    (tmp_path / "s.toml").write_text(textwrap.dedent(f"""
+        [account]
+        numbers = [{{ phone_number = "{NUMBER}" }}]
+        [[steps]]
+        check = {{}}
+    """))
+    code, out, _ = run(capsys, "scenarios", str(tmp_path / "s.toml"), "--url", url)
+    assert code == 1
+    assert f"{NUMBER} belongs to account {AC}" in out and "twilio-emulator reset --account" in out

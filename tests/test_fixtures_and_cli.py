@@ -602,3 +602,9 @@ def test_python_dash_m_emulator_bad_fixtures_exits_2(tmp_path):
                             env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert str(path) in result.stderr and "ACnope" in result.stderr
+
+
+def test_a_boolean_variable_that_is_neither_true_nor_false_is_refused():
+    with pytest.raises(ValueError, match="TWILIO_EMULATOR_PROXY='maybe' is not true or false"):
+        Settings.from_env({"TWILIO_EMULATOR_PROXY": "maybe"})
+    assert Settings.from_env({"TWILIO_EMULATOR_PROXY": "off"}).proxy is False

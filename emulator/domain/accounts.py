@@ -83,7 +83,7 @@ class Accounts:
                     )
                 tx.update(account, settings=replace(account.settings, auth_token=password))
             elif not _same(account.settings.auth_token, password):
-                raise AuthenticationFailed(reason=_wrong_token(username))
+                raise AuthenticationFailed(reason=_wrong_token(username, strict))
             return account
 
     def _authenticate_key(self, sid: str, secret: str, path_sid: str | None) -> Account:
@@ -135,7 +135,9 @@ def validate_settings(changes: dict) -> dict[str, Any]:
     return clean
 
 
-def _wrong_token(sid: str) -> str:
+def _wrong_token(sid: str, strict: bool) -> str:
+    if strict:
+        return f"the auth token is not the one declared for account {sid} (--strict-accounts)"
     return (
         f"the auth token is not the one account {sid} accepts: its declared token, or else the token "
         "it was first used with (the emulator binds an account to its first token; use that one, or reset)"

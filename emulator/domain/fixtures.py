@@ -185,4 +185,5 @@ class _Loader:
         except InvalidInput as exc:
             raise self.fail(where, str(exc)) from None
         except TwilioError as exc:
-            raise self.fail(where, exc.text) from None
+            reason = exc.text if exc.reason == exc.text else f"{exc.text} ({exc.reason})"
+            raise self.fail(where, reason) from None

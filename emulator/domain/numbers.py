@@ -66,8 +66,9 @@ class Numbers:
         state = config.pop("registration", None)
         self.state.live(account)
         alpha = kind is SenderType.ALPHANUMERIC
-        if (account.alpha_senders if alpha else self.state.owners).get(address) is not None:
-            raise PhoneNumberNotAvailable(number=address)
+        owner = (account.alpha_senders if alpha else self.state.owners).get(address)
+        if owner is not None:
+            raise PhoneNumberNotAvailable(number=address, reason=f"{address} belongs to account {owner.account_sid}")
         now = self.clock.now()
         sender = Sender(
             sid=sid or self.sids.new(SID_PREFIX[kind]),
