@@ -12,17 +12,29 @@ import pytest
 import requests
 
 
-def free_port() -> int:
+def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture
+def free_port():
+    """A port nothing listens on (yet): call it for each port needed."""
+    return _free_port
+
+
+@pytest.fixture
+def dead_url() -> str:
+    """A URL on a port nothing listens on (connection refused)."""
+    return f"http://127.0.0.1:{_free_port()}"
 
 
 class Served:
     """`twilio-emulator serve` in a subprocess on a free port."""
 
     def __init__(self, *args: str, cwd: str | None = None) -> None:
-        self.port = free_port()
+        self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "emulator", "serve", "--port", str(self.port), "--log-level", "WARNING", *args],

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 import sys
 import textwrap
@@ -169,13 +168,10 @@ def test_a_refusal_is_a_clear_message_and_exit_1(capsys, url):
 
 @pytest.mark.parametrize("command", [["reset"], ["messages"], ["opt-outs"], ["requests"], ["webhooks"], ["auto-replies"],
                                      ["messages", "--refused"], ["inbound", "--from", HANDSET, "--to", NUMBER, "x"]])
-def test_an_unreachable_emulator_is_a_clear_message_and_exit_1(capsys, command):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
-    code, out, err = run(capsys, command[0], "--url", closed, *command[1:])
+def test_an_unreachable_emulator_is_a_clear_message_and_exit_1(capsys, command, dead_url):
+    code, out, err = run(capsys, command[0], "--url", dead_url, *command[1:])
     assert code == 1 and out == ""
-    assert f"no emulator at {closed}" in err
+    assert f"no emulator at {dead_url}" in err
 
 
 def test_scenarios_prints_a_line_per_scenario_and_fails_on_a_failure(capsys, tmp_path, url):
@@ -275,12 +271,6 @@ def test_a_malformed_scenario_is_a_fail_line_not_a_traceback(capsys, tmp_path, u
     assert out.splitlines()[0].startswith("FAIL broken") and "must be" in out
 
 
-def _dead_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{s.getsockname()[1]}"
-
-
 @pytest.mark.parametrize("argv", [["messages", "--url", "127.0.0.1:4010"], ["messages", "--limit", "0"]])
 def test_a_bad_option_value_is_a_usage_error_that_says_what_to_write(capsys, argv):
     with pytest.raises(SystemExit) as exited:
@@ -290,8 +280,8 @@ def test_a_bad_option_value_is_a_usage_error_that_says_what_to_write(capsys, arg
     assert "write http://127.0.0.1:4010" in err or "0 is not a positive number" in err
 
 
-def test_scenarios_against_nothing_or_a_missing_path_say_so_in_one_line(capsys, tmp_path):
-    code, _, err = run(capsys, "scenarios", "fixtures/scenarios", "--url", _dead_url())
+def test_scenarios_against_nothing_or_a_missing_path_say_so_in_one_line(capsys, tmp_path, dead_url):
+    code, _, err = run(capsys, "scenarios", "fixtures/scenarios", "--url", dead_url)
     assert code == 1 and err.count("\n") == 1 and "no emulator at" in err
     code, _, err = run(capsys, "scenarios", str(tmp_path / "nope"))
     assert code == 2 and "no such file or directory" in err

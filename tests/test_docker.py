@@ -8,7 +8,6 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -68,19 +67,13 @@ def test_image_is_slim_non_root_and_exposes_the_ports():
     assert set(exec_form(dict(pairs)["VOLUME"])) == {"/data", image_env()["TWILIO_EMULATOR_CA_DIR"]}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_the_image_command_serves_and_its_healthcheck_passes(tmp_path):
+def test_the_image_command_serves_and_its_healthcheck_passes(tmp_path, free_port):
     pairs = dict(instructions())
     command = exec_form(pairs["ENTRYPOINT"]) + exec_form(pairs["CMD"])
     health = exec_form(pairs["HEALTHCHECK"].split("CMD", 1)[1].strip())
     assert "4010" not in pairs["HEALTHCHECK"]  # it follows TWILIO_EMULATOR_PORT
-    port = str(_free_port())
-    proxy_port = str(_free_port())
+    port = str(free_port())
+    proxy_port = str(free_port())
     env = {**os.environ, **image_env(), "TWILIO_EMULATOR_PORT": port, "TWILIO_EMULATOR_PROXY_PORT": proxy_port,
            "TWILIO_EMULATOR_CA_DIR": str(tmp_path / "ca")}
     env.pop("TWILIO_EMULATOR_URL", None)

@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -478,12 +477,6 @@ def restore_logging():
     logging.getLogger("emulator").setLevel(ours)
 
 
-def closed_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_with_a_bad_fixture_file_exits_2_with_the_reason(tmp_path, capsys, clean_env):
     path = write(tmp_path, "bad", account_with(numbers=[{"phone_number": "+1555"}]))
     assert cli.main(["serve", "--fixtures", str(path)]) == 2
@@ -580,10 +573,9 @@ def test_bad_log_level_option_is_a_usage_error(capsys, clean_env):
     assert info.value.code == 2
 
 
-def test_healthcheck_against_a_closed_port_exits_1(capsys):
-    url = f"http://127.0.0.1:{closed_port()}"
-    assert cli.main(["healthcheck", "--url", url]) == 1
-    assert url in capsys.readouterr().err
+def test_healthcheck_against_a_closed_port_exits_1(capsys, dead_url):
+    assert cli.main(["healthcheck", "--url", dead_url]) == 1
+    assert dead_url in capsys.readouterr().err
 
 
 def test_python_dash_m_emulator_help_exits_0():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import textwrap
 
 import pytest
@@ -349,17 +348,14 @@ def test_twilio_patch_fixture_and_ini_option(run, pytester):
     result.assert_outcomes(passed=1)
 
 
-def test_a_running_emulator_that_does_not_answer_is_one_line_per_test(run):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+def test_a_running_emulator_that_does_not_answer_is_one_line_per_test(run, dead_url):
     result = run(
         """
         def test_uses_it(twilio_emulator):
             pass
         """,
-        f"--twilio-emulator-url={dead}",
+        f"--twilio-emulator-url={dead_url}",
     )
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines([f"no emulator answers at {dead} (--twilio-emulator-url)*"])
+    result.stdout.fnmatch_lines([f"no emulator answers at {dead_url} (--twilio-emulator-url)*"])
     assert "Traceback" not in result.stdout.str() and "Max retries" not in result.stdout.str()

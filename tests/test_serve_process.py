@@ -73,12 +73,6 @@ def test_a_signal_stops_serve_within_2_s_after_the_requests_in_flight_and_keeps_
     assert set(answered) <= stored
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def banner_of(served) -> str:
     """What serve printed before it answered (all of it is in the pipe by then)."""
     os.set_blocking(served.process.stdout.fileno(), False)
@@ -98,7 +92,7 @@ def tls_get(port: int, ca_file: str, path: str) -> bytes:
     return b"".join(chunks)
 
 
-def test_every_url_the_banner_prints_answers(serve, tmp_path):
+def test_every_url_the_banner_prints_answers(serve, tmp_path, free_port):
     fixtures = tmp_path / "fixtures.json"
     fixtures.write_text(json.dumps({"accounts": [{"sid": AC, "auth_token": "token", "numbers": [{"phone_number": NUMBER}]}]}))
     served = serve("--proxy", "--proxy-port", str(free_port()), "--tls", "--tls-port", str(free_port()),
